@@ -1,0 +1,31 @@
+import dataclasses
+
+import pytest
+
+from cgnn.config import load_config
+
+
+@dataclasses.dataclass
+class Inner:
+    hidden: int = 100
+    names: tuple = ("a",)
+
+
+@dataclasses.dataclass
+class Outer:
+    epochs: int = 5
+    lr: float = 1e-4
+    model: Inner = dataclasses.field(default_factory=Inner)
+
+
+def test_yaml_then_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("epochs: 7\nmodel:\n  hidden: 32\n")
+    cfg = load_config(Outer, path, ["lr=0.5", "model.names=[t, a]"])
+    assert cfg.epochs == 7 and cfg.lr == 0.5
+    assert cfg.model.hidden == 32 and cfg.model.names == ["t", "a"]
+
+
+def test_unknown_key_is_named(tmp_path):
+    with pytest.raises(ValueError, match="model.hiden"):
+        load_config(Outer, None, ["model.hiden=3"])
