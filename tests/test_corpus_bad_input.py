@@ -172,6 +172,15 @@ def test_unknown_tie_policy_and_dataset(corpus):
 
 def test_kemdy20_wrong_column_count(tmp_path):
     root = write_kemdy20_tree(tmp_path / "KEMDy20")
-    edit_fields(root / "annotation" / "Sess01_eval.csv", 4, lambda fields: fields + [""])
+    edit_fields(root / "annotation" / "Sess01_eval.csv", 4, lambda fields: fields + ["3"])
     with pytest.raises(CorpusError, match=re.escape("Sess01_eval.csv, line 4: 38 columns (expected 37 columns")):
         build_index(root, split=SplitConfig(test_sessions=[17], dev_sessions=[]))
+
+
+def test_blank_trailing_cells_from_a_spreadsheet_export_are_accepted(tmp_path):
+    root = write_kemdy20_tree(tmp_path / "KEMDy20")
+    split = SplitConfig(test_sessions=[17], dev_sessions=[])
+    before = build_index(root, split=split).frame
+    edit_fields(root / "annotation" / "Sess01_eval.csv", 4, lambda fields: fields + ["", " "])
+    after = build_index(root, split=split).frame
+    pd.testing.assert_frame_equal(after, before)

@@ -87,6 +87,7 @@ def _rows_with_line_numbers(path: Path, text: str, n_columns: int):
         line = reader.line_num
         if not any(field.strip() for field in fields):
             continue
+        fields = _without_blank_trailing_cells(fields, n_columns)
         if len(fields) != n_columns:
             raise CorpusError(
                 f"{len(fields)} columns", path, line, expected=f"{n_columns} columns in every row"
@@ -99,6 +100,13 @@ def _rows_with_line_numbers(path: Path, text: str, n_columns: int):
     if headers_seen < HEADER_ROWS:
         raise CorpusError("file ends inside the header", path, expected=f"{HEADER_ROWS} header rows")
     return lines, rows
+
+
+def _without_blank_trailing_cells(fields: list, n_columns: int) -> list:
+    """Spreadsheet exports often append empty cells after the last column; those are harmless."""
+    if len(fields) > n_columns and not any(field.strip() for field in fields[n_columns:]):
+        return fields[:n_columns]
+    return fields
 
 
 def _column(rows, position: int) -> list:

@@ -26,6 +26,8 @@ def write_index(result: IndexResult, out_dir, options: dict | None = None) -> Pa
     """Write the three files into `out_dir`; return the index.csv path. `options` are the
     caller's settings as given (e.g. the CLI arguments); the resolved ones are stored too."""
     out_dir = Path(out_dir)
+    # A stale meta file must never describe a newer index.csv if this write is interrupted.
+    (out_dir / META_FILE).unlink(missing_ok=True)
     _write_csv(result.skipped[list(SKIPPED_COLUMNS)], out_dir / SKIPPED_FILE)
     _write_csv(result.frame[list(INDEX_COLUMNS)], out_dir / INDEX_FILE)
     write_json(
