@@ -1,0 +1,110 @@
+"""Stage-3 checkpoints: `<dir>/model.safetensors` (weights only) + `<dir>/config.json`
+(everything needed to rebuild the model and to check that a pickle fits it). Never a pickled
+module. Both files are written atomically; config.json records the weights' SHA-256, so a
+weights file from another run (or a torn pair of writes) is detected on load."""
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+from safetensors.torch import load_file, save_file
+
+from cgnn.atomic import atomic_path, write_json
+from cgnn.config import from_dict
+from cgnn.conversation_pickle import modality_dims
+from cgnn.model import ContextualGNN, ModelConfig
+
+CHECKPOINT_FORMAT = "kemdy-erc-stage3-checkpoint"
+CHECKPOINT_VERSION = 1
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+
+
+class CheckpointMismatchError(ValueError):
+    """The checkpoint and the data (or the files of the checkpoint) do not fit together."""
+
+
+@dataclasses.dataclass
+class Stage3Checkpoint:
+    model: ContextualGNN
+    model_config: ModelConfig
+    modality: str
+    feature_dims: dict      # widths of the features the modality uses, in concatenation order
+    label_names: list
+    num_speakers: int
+    info: dict              # the whole config.json
+    path: Path
+
+
+def save_checkpoint(directory, model: ContextualGNN, *, modality, feature_dims, label_names,
+                    num_speakers, train_config: dict, metrics: dict, data: dict) -> None:
+    directory = Path(directory)
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    with atomic_path(directory / WEIGHTS_FILE) as tmp:
+        save_file(state, str(tmp), metadata={"format": CHECKPOINT_FORMAT})
+    write_json(directory / CONFIG_FILE, {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "model": dataclasses.asdict(model.config),
+        "modality": modality,
+        "feature_dims": dict(feature_dims),
+        "input_dim": int(sum(feature_dims.values())),
+        "label_names": list(label_names),
+        "num_speakers": int(num_speakers),
+        "weights_sha256": _sha256(directory / WEIGHTS_FILE),
+        "train": train_config,
+        "data": data,
+        "metrics": metrics,
+    })
+
+
+def load_checkpoint(directory, device="cpu") -> Stage3Checkpoint:
+    """Rebuild the model from config.json and load the weights onto `device` (any device the
+    weights were trained on)."""
+    directory = Path(directory)
+    config_file, weights_file = directory / CONFIG_FILE, directory / WEIGHTS_FILE
+    for file in (config_file, weights_file):
+        if not file.is_file():
+            raise FileNotFoundError(f"{directory}: not a stage-3 checkpoint ({file.name} missing)")
+    info = json.loads(config_file.read_text(encoding="utf-8"))
+    if info.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointMismatchError(f"{config_file}: format {info.get('format')!r}, "
+                                      f"expected {CHECKPOINT_FORMAT!r}")
+    if info.get("version", 0) > CHECKPOINT_VERSION:
+        raise CheckpointMismatchError(f"{config_file}: version {info['version']} is newer than this code")
+    if _sha256(weights_file) != info["weights_sha256"]:
+        raise CheckpointMismatchError(
+            f"{weights_file}: SHA-256 differs from the one in {config_file.name}; the two files are "
+            "not from the same save")
+    model_config = from_dict(ModelConfig, info["model"], source=str(config_file))
+    model = ContextualGNN(model_config, info["input_dim"], len(info["label_names"]), info["num_speakers"])
+    model.load_state_dict(load_file(str(weights_file), device="cpu"))
+    model.to(device).eval()
+    return Stage3Checkpoint(model=model, model_config=model_config, modality=info["modality"],
+                            feature_dims=info["feature_dims"], label_names=info["label_names"],
+                            num_speakers=info["num_speakers"], info=info, path=directory)
+
+
+def check_compatible(checkpoint: Stage3Checkpoint, label_names, feature_dims, source="data") -> None:
+    """Reject data whose label set, features or feature widths differ from the checkpoint's."""
+    if list(label_names) != list(checkpoint.label_names):
+        raise CheckpointMismatchError(
+            f"{source}: label_names {list(label_names)} differ from checkpoint {checkpoint.path} "
+            f"{checkpoint.label_names}")
+    try:
+        dims = modality_dims(feature_dims, checkpoint.modality)
+    except ValueError as error:
+        raise CheckpointMismatchError(f"{source}: checkpoint {checkpoint.path} needs {error}") from None
+    if dims != checkpoint.feature_dims:
+        raise CheckpointMismatchError(
+            f"{source}: feature widths {dims} for modality {checkpoint.modality!r} differ from the "
+            f"checkpoint's {checkpoint.feature_dims} ({checkpoint.path})")
+
+
+def _sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
