@@ -28,5 +28,6 @@ class HeadOutput:
 
 def masked_mean(seq: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean over the real positions only: padding never changes the result."""
-    weights = mask.to(seq.dtype).unsqueeze(-1)
-    return (seq * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)
+    real = mask.unsqueeze(-1)
+    total = torch.where(real, seq, torch.zeros((), dtype=seq.dtype, device=seq.device)).sum(dim=1)
+    return total / real.sum(dim=1).clamp_min(1).to(seq.dtype)

@@ -1,0 +1,41 @@
+"""Stage-1 encoders: HF text and speech models, and the no-download acoustic encoder.
+
+Every encoder returns a `ModalityEncoding` (sequence, mask, pooled) and exposes `output_dim`.
+"""
+
+from feature_extractor.encoders.encoding import ModalityEncoding
+
+
+def build_text_encoder(cfg, pretrained: bool = True):
+    from feature_extractor.encoders.hf_text import HFTextEncoder
+
+    return HFTextEncoder(
+        cfg.name,
+        pooling=cfg.pooling,
+        layer=cfg.layer,
+        freeze=cfg.freeze,
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        pretrained=pretrained,
+    )
+
+
+def build_audio_encoder(cfg, pretrained: bool = True):
+    if cfg.kind == "acoustic":
+        from feature_extractor.encoders.acoustic import AcousticEncoder
+
+        return AcousticEncoder(hidden=cfg.acoustic_hidden, layers=cfg.acoustic_layers, stride=cfg.acoustic_stride)
+    if cfg.kind == "hf":
+        from feature_extractor.encoders.hf_audio import HFAudioEncoder
+
+        return HFAudioEncoder(
+            cfg.name,
+            layer=cfg.layer,
+            freeze=cfg.freeze,
+            freeze_feature_encoder=cfg.freeze_feature_encoder,
+            gradient_checkpointing=cfg.gradient_checkpointing,
+            pretrained=pretrained,
+        )
+    raise ValueError(f"model.audio.kind={cfg.kind!r}; expected hf or acoustic")
+
+
+__all__ = ["ModalityEncoding", "build_text_encoder", "build_audio_encoder"]

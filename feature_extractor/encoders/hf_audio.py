@@ -1,0 +1,92 @@
+"""wav2vec2-family speech encoder from the HF hub or a local folder (AutoModel + AutoFeatureExtractor).
+
+Input: padded 16 kHz waveforms [B, T] and a sample mask [B, T] (True on real samples).
+Output: frame sequence [B, F, D], frame mask [B, F] computed from the real sample counts with the
+model's own `_get_feat_extract_output_lengths`, and the masked mean over real frames.
+"""
+
+import torch
+from torch import nn
+from transformers import AutoConfig, AutoFeatureExtractor, AutoModel
+
+from feature_extractor.audio_io import SAMPLE_RATE
+from feature_extractor.encoders.encoding import ModalityEncoding
+from feature_extractor.encoders.pooling import lengths_to_mask, pool
+
+
+class HFAudioEncoder(nn.Module):
+    """`pretrained=False` builds the architecture from the folder's config only (random init);
+    used when the weights come from a stage-1 export anyway."""
+
+    def __init__(
+        self,
+        name_or_path: str,
+        layer: int = -1,
+        freeze: bool = False,
+        freeze_feature_encoder: bool = True,
+        gradient_checkpointing: bool = False,
+        pretrained: bool = True,
+    ):
+        super().__init__()
+        self.preprocessor = AutoFeatureExtractor.from_pretrained(name_or_path)
+        rate = getattr(self.preprocessor, "sampling_rate", SAMPLE_RATE)
+        if rate != SAMPLE_RATE:
+            raise ValueError(f"audio encoder {name_or_path}: expects {rate} Hz input; this pipeline feeds {SAMPLE_RATE} Hz")
+        if pretrained:
+            self.model = AutoModel.from_pretrained(name_or_path)
+        else:
+            self.model = AutoModel.from_config(AutoConfig.from_pretrained(name_or_path))
+        if not hasattr(self.model, "_get_feat_extract_output_lengths"):
+            raise ValueError(f"audio encoder {name_or_path}: {type(self.model).__name__} is not a wav2vec2-family model")
+        self.layer = layer
+        self.frozen = freeze
+        # Group-norm models (wav2vec2-base) were trained on zero-padded input without a mask.
+        self.pass_attention_mask = bool(getattr(self.preprocessor, "return_attention_mask", True))
+        self.do_normalize = bool(getattr(self.preprocessor, "do_normalize", True))
+        if freeze:
+            self.model.requires_grad_(False)
+        elif freeze_feature_encoder:
+            self.model.freeze_feature_encoder()
+        if gradient_checkpointing:
+            self.model.gradient_checkpointing_enable()
+        config = self.model.config
+        uses_adapter = getattr(config, "add_adapter", False) and layer == -1
+        self.output_dim = config.output_hidden_size if uses_adapter else config.hidden_size
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.frozen:
+            self.model.eval()  # a frozen encoder keeps dropout / layerdrop off
+        return self
+
+    def forward(self, waves: torch.Tensor, sample_mask: torch.Tensor) -> ModalityEncoding:
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+            return self._encode(waves, sample_mask)
+
+    def _encode(self, waves, sample_mask):
+        if self.do_normalize:
+            waves = normalize_waveforms(waves, sample_mask)
+        want_layer = self.layer != -1
+        outputs = self.model(
+            waves,
+            attention_mask=sample_mask.long() if self.pass_attention_mask else None,
+            output_hidden_states=want_layer,
+        )
+        seq = outputs.hidden_states[self.layer] if want_layer else outputs.last_hidden_state
+        frame_lengths = self.model._get_feat_extract_output_lengths(
+            sample_mask.sum(dim=1), add_adapter=None if not want_layer else False
+        )
+        mask = lengths_to_mask(frame_lengths.clamp_min(1), seq.shape[1])
+        return ModalityEncoding(seq=seq, mask=mask, pooled=pool(seq, mask, "mean"))
+
+
+def normalize_waveforms(waves: torch.Tensor, sample_mask: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    """Zero mean, unit variance over each row's real samples; padding stays 0.
+
+    Same rule as Wav2Vec2FeatureExtractor(do_normalize=True) with an attention mask, done on the
+    device so collation stays a plain pad."""
+    weights = sample_mask.to(waves.dtype)
+    count = weights.sum(dim=1, keepdim=True).clamp_min(1.0)
+    mean = (waves * weights).sum(dim=1, keepdim=True) / count
+    var = (((waves - mean) * weights) ** 2).sum(dim=1, keepdim=True) / count
+    return (waves - mean) / torch.sqrt(var + eps) * weights

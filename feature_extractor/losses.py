@@ -1,0 +1,113 @@
+"""The stage-1 training loss: emotion classification (hard, soft or PeakL targets; CE or focal),
+optionally plus valence/arousal regression (MSE or 1 - CCC).
+
+    loss = compute_loss(head_output, labels, soft_labels, va_targets, LossConfig(target="peakl"))
+
+With `regression != "none"` the loss is
+`classification_weight * classification + regression_weight * regression` (0.7 / 0.3 by default,
+as in the Tensor Mixer Network system); otherwise it is the classification term alone.
+"""
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+
+from feature_extractor.heads.base import HeadOutput
+from feature_extractor.loss_functions.classification import focal_loss, smooth_targets, soft_cross_entropy
+from feature_extractor.loss_functions.regression import (
+    VA_NAMES,
+    ccc_per_dimension,
+    concordance_correlation,
+    regression_loss,
+)
+from feature_extractor.loss_functions.soft_targets import normalised_distribution, peakl_targets
+
+TARGETS = ("hard", "soft", "peakl")
+KINDS = ("ce", "focal")
+REGRESSIONS = ("none", "mse", "ccc")
+
+
+@dataclass
+class LossConfig:
+    target: str = "hard"  # hard | soft | peakl   (soft = rater distribution; peakl = PeakL-sharpened)
+    kind: str = "ce"  # ce | focal
+    focal_gamma: float = 2.0
+    label_smoothing: float = 0.0
+    regression: str = "none"  # none | mse | ccc  (valence/arousal; needs a head with predict_va)
+    classification_weight: float = 0.7  # used only when regression != none
+    regression_weight: float = 0.3
+
+    def __post_init__(self):
+        for name, allowed in (("target", TARGETS), ("kind", KINDS), ("regression", REGRESSIONS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"loss.{name}: expected one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+
+
+def compute_loss(
+    output: HeadOutput,
+    labels: torch.Tensor,
+    soft_labels: Optional[torch.Tensor],
+    va_targets: Optional[torch.Tensor],
+    cfg: LossConfig,
+) -> torch.Tensor:
+    """Scalar training loss for one batch (see the module docstring)."""
+    classification = classification_loss(output.logits, labels, soft_labels, cfg)
+    if cfg.regression == "none":
+        return classification
+    if output.va is None:
+        raise ValueError(f"loss.regression={cfg.regression!r} needs valence/arousal outputs: build the head with predict_va=True")
+    if va_targets is None:
+        raise ValueError(f"loss.regression={cfg.regression!r} needs valence/arousal targets, got None")
+    _check_va_targets(va_targets, output.va)
+    regression = regression_loss(output.va, va_targets.to(output.va.device), cfg.regression)
+    return cfg.classification_weight * classification + cfg.regression_weight * regression
+
+
+def classification_loss(logits, labels, soft_labels, cfg: LossConfig) -> torch.Tensor:
+    logits = logits.float()  # the loss is computed in float32 even under bf16 autocast
+    targets = target_distribution(labels, soft_labels, cfg, num_classes=logits.shape[1])
+    targets = smooth_targets(targets.to(logits.device), cfg.label_smoothing)
+    if cfg.kind == "focal":
+        return focal_loss(logits, targets, cfg.focal_gamma)
+    return soft_cross_entropy(logits, targets)
+
+
+def target_distribution(labels, soft_labels, cfg: LossConfig, num_classes: int) -> torch.Tensor:
+    """[B, K] targets: one-hot labels, the rater distribution, or its PeakL sharpening."""
+    if cfg.target == "hard":
+        _check_labels(labels, num_classes)
+        return F.one_hot(labels.long(), num_classes).float()
+    if soft_labels is None:
+        raise ValueError(f"loss.target={cfg.target!r} needs rater soft labels (soft_neutral..soft_fear), got None")
+    if cfg.target == "peakl":
+        return peakl_targets(soft_labels, num_classes)
+    return normalised_distribution(soft_labels.float(), num_classes)
+
+
+def _check_labels(labels: torch.Tensor, num_classes: int) -> None:
+    bad = ((labels < 0) | (labels >= num_classes)).nonzero().flatten().tolist()
+    if bad:
+        values = labels[bad].tolist()
+        raise ValueError(f"labels: batch rows {bad} have labels {values}; expected class ids in 0..{num_classes - 1}")
+
+
+def _check_va_targets(va_targets: torch.Tensor, va_pred: torch.Tensor) -> None:
+    if va_targets.shape != va_pred.shape:
+        raise ValueError(f"va_targets: expected shape {tuple(va_pred.shape)} (valence, arousal), got {tuple(va_targets.shape)}")
+    bad = (~torch.isfinite(va_targets)).any(dim=1).nonzero().flatten().tolist()
+    if bad:
+        raise ValueError(f"va_targets: batch rows {bad} have a non-finite valence/arousal; expected numbers (1..5)")
+
+
+__all__ = [
+    "LossConfig",
+    "compute_loss",
+    "classification_loss",
+    "target_distribution",
+    "concordance_correlation",
+    "ccc_per_dimension",
+    "peakl_targets",
+    "VA_NAMES",
+]
