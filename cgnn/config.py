@@ -40,8 +40,25 @@ def from_dict(schema, values: dict, source: str = "config", prefix: str = ""):
         hint = hints[name]
         if dataclasses.is_dataclass(hint) and isinstance(value, dict):
             value = from_dict(hint, value, source, prefix=f"{prefix}{name}.")
+        else:
+            value = _coerce_number(value, hint, f"{source}: {prefix}{name}")
         kwargs[name] = value
     return schema(**kwargs)
+
+
+def _coerce_number(value, hint, where: str):
+    """YAML 1.1 reads `1e-3` (no dot) as a string and `1` as an int: give float fields floats."""
+    wanted = [t for t in typing.get_args(hint) or (hint,) if t in (float, int)]
+    if not wanted or value is None or isinstance(value, bool):
+        return value
+    if float in wanted and isinstance(value, (int, str)):
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{where}: expected a number, got {value!r}") from None
+    if wanted == [int] and isinstance(value, str):
+        raise ValueError(f"{where}: expected an integer, got {value!r}")
+    return value
 
 
 def to_dict(config) -> dict:

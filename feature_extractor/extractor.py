@@ -8,13 +8,13 @@ from torch import nn
 
 from feature_extractor.encoders import build_audio_encoder, build_text_encoder
 from feature_extractor.heads import HEADS, EncodedBatch, HeadOutput, build_head
-from feature_extractor.heads import _import_all_heads
+from feature_extractor.heads import import_all_heads
 from feature_extractor.physio_vector import PHYSIO_DIM
 
 
 def head_modalities(head: str) -> str:
     """Which encoders a head needs: its class attribute `modalities` ("a", "t", "at"); default "at"."""
-    _import_all_heads()
+    import_all_heads()
     if head not in HEADS:
         raise ValueError(f"unknown head {head!r}; available: {', '.join(sorted(HEADS))}")
     return getattr(HEADS[head], "modalities", "at")
@@ -29,13 +29,14 @@ class AudioTextExtractor(nn.Module):
         self.text_encoder = build_text_encoder(cfg.text, pretrained) if "t" in modalities else None
         self.audio_encoder = build_audio_encoder(cfg.audio, pretrained) if "a" in modalities else None
         self.use_physio = cfg.use_physio
+        va_option = {} if cfg.predict_va is None else {"predict_va": cfg.predict_va}
         self.head = build_head(
             cfg.head,
             text_dim=self.text_encoder.output_dim if self.text_encoder else 0,
             audio_dim=self.audio_encoder.output_dim if self.audio_encoder else 0,
             physio_dim=PHYSIO_DIM if cfg.use_physio else 0,
             num_classes=num_classes,
-            predict_va=cfg.predict_va,
+            **va_option,
             **cfg.head_options,
         )
         self.train()  # from_pretrained returns HF models in eval mode; frozen encoders stay in eval

@@ -26,7 +26,7 @@ from feature_extractor.loss_functions.soft_targets import normalised_distributio
 
 TARGETS = ("hard", "soft", "peakl")
 KINDS = ("ce", "focal")
-REGRESSIONS = ("none", "mse", "ccc")
+REGRESSIONS = ("auto", "none", "mse", "ccc")
 
 
 @dataclass
@@ -35,7 +35,7 @@ class LossConfig:
     kind: str = "ce"  # ce | focal
     focal_gamma: float = 2.0
     label_smoothing: float = 0.0
-    regression: str = "none"  # none | mse | ccc  (valence/arousal; needs a head with predict_va)
+    regression: str = "auto"  # auto (mse when the head predicts valence/arousal) | none | mse | ccc
     classification_weight: float = 0.7  # used only when regression != none
     regression_weight: float = 0.3
 
@@ -54,14 +54,17 @@ def compute_loss(
 ) -> torch.Tensor:
     """Scalar training loss for one batch (see the module docstring)."""
     classification = classification_loss(output.logits, labels, soft_labels, cfg)
-    if cfg.regression == "none":
+    regression_kind = cfg.regression
+    if regression_kind == "auto":
+        regression_kind = "mse" if output.va is not None else "none"
+    if regression_kind == "none":
         return classification
     if output.va is None:
         raise ValueError(f"loss.regression={cfg.regression!r} needs valence/arousal outputs: build the head with predict_va=True")
     if va_targets is None:
         raise ValueError(f"loss.regression={cfg.regression!r} needs valence/arousal targets, got None")
     _check_va_targets(va_targets, output.va)
-    regression = regression_loss(output.va, va_targets.to(output.va.device), cfg.regression)
+    regression = regression_loss(output.va, va_targets.to(output.va.device), regression_kind)
     return cfg.classification_weight * classification + cfg.regression_weight * regression
 
 

@@ -33,7 +33,7 @@ class AudioEncoderConfig:
 class ModelConfig:
     head: str = "concat"  # concat | audio_only | text_only | any registered head
     head_options: dict = field(default_factory=dict)
-    predict_va: bool = False
+    predict_va: Optional[bool] = None  # None = the head's own default (tensor_mixer: on)
     use_physio: bool = False  # feed the physiological vector `p` to the head
     text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     audio: AudioEncoderConfig = field(default_factory=AudioEncoderConfig)
@@ -75,16 +75,6 @@ class OptimConfig:
     head_lr: Optional[float] = None  # default: lr
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1  # linear warmup over this share of all steps, then linear decay to 0
-
-    def __post_init__(self):
-        # YAML reads `1e-3` (no dot) as a string; accept it as the number it obviously is.
-        for name in ("lr", "head_lr", "weight_decay", "warmup_ratio"):
-            value = getattr(self, name)
-            if isinstance(value, str):
-                try:
-                    setattr(self, name, float(value))
-                except ValueError:
-                    raise ValueError(f"optim.{name}: expected a number, got {value!r}") from None
 
 
 @dataclass

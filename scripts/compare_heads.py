@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cgnn.atomic import atomic_open  # noqa: E402
 from cgnn.config import load_config  # noqa: E402
-from feature_extractor.heads import HEADS, _import_all_heads  # noqa: E402
+from feature_extractor.heads import HEADS, import_all_heads  # noqa: E402
 from feature_extractor.stage1_config import Stage1Config  # noqa: E402
 
 # Head sizes for CPU demo runs with the tiny (64-d) encoders; the heads' defaults are the
@@ -172,7 +172,7 @@ def main(argv=None) -> int:
     parser.add_argument("overrides", nargs="*", help="stage-1 key=value overrides applied to every head")
     args = parser.parse_args(argv)
 
-    _import_all_heads()
+    import_all_heads()
     heads = args.heads.split(",") if args.heads else sorted(HEADS)
     unknown = [name for name in heads if name not in HEADS]
     if unknown:

@@ -29,3 +29,24 @@ def test_yaml_then_overrides(tmp_path):
 def test_unknown_key_is_named(tmp_path):
     with pytest.raises(ValueError, match="model.hiden"):
         load_config(Outer, None, ["model.hiden=3"])
+
+
+@dataclasses.dataclass
+class Numbers:
+    lr: float = 1e-4
+    head_lr: "float | None" = None
+    epochs: int = 3
+
+
+def test_float_fields_accept_yaml_exponents_and_ints():
+    cfg = load_config(Numbers, None, ["lr=1e-3", "head_lr=2", "epochs=4"])
+    assert cfg.lr == 0.001 and isinstance(cfg.lr, float)
+    assert cfg.head_lr == 2.0 and isinstance(cfg.head_lr, float)
+    assert cfg.epochs == 4
+
+
+def test_non_numbers_in_number_fields_are_named():
+    with pytest.raises(ValueError, match="lr: expected a number, got 'fast'"):
+        load_config(Numbers, None, ["lr=fast"])
+    with pytest.raises(ValueError, match="epochs: expected an integer"):
+        load_config(Numbers, None, ["epochs=many"])

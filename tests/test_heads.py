@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from feature_extractor.heads import HEADS, EncodedBatch, _import_all_heads, build_head, masked_mean
+from feature_extractor.heads import HEADS, EncodedBatch, import_all_heads, build_head, masked_mean
 
-_import_all_heads()
+import_all_heads()
 ALL_HEADS = sorted(HEADS)
 
 TEXT_DIM, AUDIO_DIM, PHYSIO_DIM, K = 12, 10, 4, 7

@@ -174,8 +174,19 @@ def test_ccc_loss_is_zero_for_perfect_predictions():
 
 def test_without_regression_the_va_output_is_ignored():
     logits, labels = torch.randn(3, K), torch.tensor([0, 1, 2])
-    got = compute_loss(output(logits, torch.randn(3, 2)), labels, None, None, LossConfig())
+    got = compute_loss(output(logits, torch.randn(3, 2)), labels, None, None, LossConfig(regression="none"))
     assert got.item() == pytest.approx(F.cross_entropy(logits, labels).item(), abs=1e-6)
+
+
+def test_auto_regression_trains_va_only_when_the_head_predicts_it():
+    torch.manual_seed(3)
+    logits, labels = torch.randn(4, K), torch.randint(0, K, (4,))
+    va_pred, va_true = torch.randn(4, 2), torch.rand(4, 2) * 4 + 1
+    ce = F.cross_entropy(logits, labels)
+    with_va = compute_loss(output(logits, va_pred), labels, None, va_true, LossConfig())
+    assert with_va.item() == pytest.approx((0.7 * ce + 0.3 * ((va_pred - va_true) ** 2).mean()).item(), abs=1e-5)
+    without_va = compute_loss(output(logits), labels, None, va_true, LossConfig())
+    assert without_va.item() == pytest.approx(ce.item(), abs=1e-6)
 
 
 def test_errors_say_what_is_missing():

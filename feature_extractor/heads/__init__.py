@@ -14,13 +14,13 @@ def register_head(name):
 
 
 def build_head(name, **kwargs):
-    _import_all_heads()
+    import_all_heads()
     if name not in HEADS:
         raise ValueError(f"unknown head {name!r}; available: {', '.join(sorted(HEADS))}")
     return HEADS[name](**kwargs)
 
 
-def _import_all_heads():
+def import_all_heads():
     import importlib
     import pkgutil
 
