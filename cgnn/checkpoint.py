@@ -52,7 +52,7 @@ def save_checkpoint(directory, model: ContextualGNN, *, modality, feature_dims, 
         "input_dim": int(sum(feature_dims.values())),
         "label_names": list(label_names),
         "num_speakers": int(num_speakers),
-        "weights_sha256": _sha256(directory / WEIGHTS_FILE),
+        "weights_sha256": file_sha256(directory / WEIGHTS_FILE),
         "train": train_config,
         "data": data,
         "metrics": metrics,
@@ -73,7 +73,7 @@ def load_checkpoint(directory, device="cpu") -> Stage3Checkpoint:
                                       f"expected {CHECKPOINT_FORMAT!r}")
     if info.get("version", 0) > CHECKPOINT_VERSION:
         raise CheckpointMismatchError(f"{config_file}: version {info['version']} is newer than this code")
-    if _sha256(weights_file) != info["weights_sha256"]:
+    if file_sha256(weights_file) != info["weights_sha256"]:
         raise CheckpointMismatchError(
             f"{weights_file}: SHA-256 differs from the one in {config_file.name}; the two files are "
             "not from the same save")
@@ -102,7 +102,7 @@ def check_compatible(checkpoint: Stage3Checkpoint, label_names, feature_dims, so
             f"checkpoint's {checkpoint.feature_dims} ({checkpoint.path})")
 
 
-def _sha256(path) -> str:
+def file_sha256(path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -12,11 +12,19 @@ from pathlib import Path
 
 TRACKING_CHOICES = ("auto", "comet", "none")
 
+# Comet settings for a run with no API key: an offline archive and no network attempt (no
+# environment details, no error tracking, no auto-logging). Stage 1 (Lightning) uses these too.
+OFFLINE_ENV = {
+    "COMET_START_ONLINE": "false",
+    "COMET_AUTO_LOG_ENV_DETAILS": "false",
+    "COMET_ERROR_TRACKING_ENABLE": "false",
+    "COMET_DISABLE_AUTO_LOGGING": "1",
+}
 # Everything comet would collect on its own; each of these may touch the network or the host.
-_QUIET = dict(log_code=False, log_graph=False, auto_param_logging=False, auto_metric_logging=False,
-              parse_args=False, auto_output_logging=False, log_env_details=False, log_git_metadata=False,
-              log_git_patch=False, log_env_gpu=False, log_env_host=False, log_env_cpu=False,
-              log_env_network=False, log_env_disk=False, display_summary_level=0)
+QUIET_EXPERIMENT = dict(log_code=False, log_graph=False, auto_param_logging=False, auto_metric_logging=False,
+                        parse_args=False, auto_output_logging=False, log_env_details=False,
+                        log_git_metadata=False, log_git_patch=False, log_env_gpu=False, log_env_host=False,
+                        log_env_cpu=False, log_env_network=False, log_env_disk=False, display_summary_level=0)
 
 
 class NullTracker:
@@ -64,20 +72,19 @@ def start_tracker(choice: str, run_dir, project: str, name: str = ""):
             raise ImportError("tracking: comet asks for comet_ml, which is not installed "
                               "(pip install comet-ml, or set tracking=none)")
         return NullTracker()
-    os.environ.setdefault("COMET_AUTO_LOG_ENV_DETAILS", "false")
-    os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")
     import comet_ml
 
     if os.environ.get("COMET_API_KEY"):
-        experiment = comet_ml.Experiment(project_name=project, **_QUIET)
+        experiment = comet_ml.Experiment(project_name=project, **QUIET_EXPERIMENT)
         mode = "online"
     else:
+        os.environ.update(OFFLINE_ENV)
         offline_dir = Path(run_dir) / "comet"
         offline_dir.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             experiment = comet_ml.OfflineExperiment(project_name=project, offline_directory=str(offline_dir),
-                                                    **_QUIET)
+                                                    **QUIET_EXPERIMENT)
         mode = "offline"
     if name:
         experiment.set_name(name)

@@ -14,7 +14,6 @@ Lightning's resumable .ckpt files live in <run_dir>/checkpoints/ (callbacks.Atom
 """
 
 import copy
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from cgnn.atomic import atomic_path, write_json
+from cgnn.checkpoint import file_sha256
 from cgnn.config import from_dict
 from feature_extractor.extractor import AudioTextExtractor
 from feature_extractor.stage1_config import ModelConfig
@@ -49,7 +49,7 @@ def save_export(export_dir, model: AudioTextExtractor, spec: dict) -> None:
     state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.state_dict().items()}
     with atomic_path(export_dir / WEIGHTS_FILE) as tmp:
         save_file(state, str(tmp))
-        checksum = _sha256(tmp)
+        checksum = file_sha256(tmp)
     full_spec = dict(spec, format=EXPORT_FORMAT, version=EXPORT_VERSION, weights_sha256=checksum)
     write_json(export_dir / SPEC_FILE, full_spec)
 
@@ -72,7 +72,7 @@ def load_export(path, device="cpu") -> tuple[AudioTextExtractor, dict]:
     export_dir = export_dir_of(path)
     spec = read_export_spec(export_dir)
     weights = export_dir / WEIGHTS_FILE
-    if _sha256(weights) != spec["weights_sha256"]:
+    if file_sha256(weights) != spec["weights_sha256"]:
         raise ValueError(f"{weights}: checksum differs from {SPEC_FILE} (an interrupted export?); re-export the run")
     model_cfg = local_model_config(spec, export_dir)
     _check_encoder_folders(spec, export_dir)
@@ -154,14 +154,6 @@ def encoder_architectures(model: AudioTextExtractor) -> dict:
             config = hf_model.config.to_dict()
             found[kind] = {key: config[key] for key in ARCHITECTURE_KEYS if key in config}
     return json.loads(json.dumps(found))  # tuples -> lists, as they come back from JSON
-
-
-def _sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _first(items, limit: int = 5) -> str:

@@ -12,25 +12,7 @@ experiment that saves nothing, so offline mode is requested through comet's own 
 import os
 from pathlib import Path
 
-OFFLINE_ENV = {
-    "COMET_START_ONLINE": "false",
-    "COMET_AUTO_LOG_ENV_DETAILS": "false",
-    "COMET_ERROR_TRACKING_ENABLE": "false",
-    "COMET_DISABLE_AUTO_LOGGING": "1",
-}
-QUIET_EXPERIMENT = dict(
-    log_env_details=False,
-    log_env_gpu=False,
-    log_env_cpu=False,
-    log_env_host=False,
-    log_env_network=False,
-    log_env_disk=False,
-    log_code=False,
-    log_git_metadata=False,
-    log_git_patch=False,
-    auto_output_logging=False,
-    display_summary_level=0,
-)
+from cgnn.tracking import OFFLINE_ENV, QUIET_EXPERIMENT  # shared with stage 3
 
 
 def is_online() -> bool:
