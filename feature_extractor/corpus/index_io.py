@@ -89,7 +89,6 @@ def _read_index_csv(csv_path: Path) -> pd.DataFrame:
             dtype=column_dtypes(),
             keep_default_na=False,
             na_values={c: [""] for c in FLOAT_COLUMNS},
-            float_precision="round_trip",
             encoding="utf-8",
         )
     except (ValueError, TypeError) as exc:
