@@ -76,8 +76,7 @@ def extract(args: argparse.Namespace) -> dict:
     world.close()
     if not world.is_zero:
         return {}
-    for row, segment_id in enumerate(kept["segment_id"]):
-        merged[segment_id]["p"] = physio[row]
+    add_physio(merged, kept, physio)
     dialogues = assemble_dialogues(kept, merged, spec["label_names"], source=args.index)
     config = stage2_config(args, spec, n_skipped=len(skipped), n_utterances=len(kept), world_size=world.size)
     write_skipped(skipped, skipped_path(args.out))
@@ -91,21 +90,44 @@ def prepare_utterances(args, spec: dict, progress: bool):
     the dataset of the kept rows: (kept, skipped, physio, dataset)."""
     table = load_index_table(args.index, args.corpus_root)
     check_labels(table, spec["label_names"], args.index, allow_unlabelled=True)
+    cache = acoustic_cache(args.checkpoint, spec, args.feature_cache) if spec["inputs"]["audio_kind"] == "acoustic" else None
+    return prepare_table(table, spec, args.index, cache, progress, args.num_workers)
+
+
+def prepare_table(table: pd.DataFrame, spec: dict, source, cache=None, progress: bool = False, workers: int = 0):
+    """`prepare_utterances` for an utterance table already in memory (index columns + `wav_file`)."""
     inputs = spec["inputs"]
-    cache = _acoustic_cache(args, spec) if inputs["audio_kind"] == "acoustic" else None
     kept, skipped = scan_utterances(
         table, use_text=inputs["use_text"], audio_kind=inputs["audio_kind"], acoustic_cache=cache,
-        progress=progress, workers=args.num_workers,
+        progress=progress, workers=workers,
     )
     if kept.empty:
-        raise ValueError(f"{args.index}: every utterance was skipped ({len(skipped)}); nothing to extract")
-    physio = PhysioStandardizer(**spec["physio"]).transform(kept, source=args.index)
+        reasons = skipped["reason"].value_counts().to_dict()
+        raise ValueError(f"{source}: every utterance was skipped ({len(skipped)}: {reasons}); nothing to extract")
+    physio = PhysioStandardizer(**spec["physio"]).transform(kept, source=source)
     dataset = UtteranceDataset(
         kept, use_text=inputs["use_text"], audio_kind=inputs["audio_kind"],
         max_audio_seconds=inputs["max_audio_seconds"], crop_mode=inputs["eval_crop"],
         physio=physio if spec["model"]["use_physio"] else None, acoustic_cache=cache,
     )
     return kept, skipped, physio, dataset
+
+
+def add_physio(features: dict, kept: pd.DataFrame, physio: np.ndarray) -> None:
+    """Put each kept row's physio vector (rows of `physio` follow `kept`) under its segment id."""
+    for row, segment_id in enumerate(kept["segment_id"]):
+        features[segment_id]["p"] = physio[row]
+
+
+def features_for_table(model, spec: dict, table: pd.DataFrame, source, device, batch_size: int = 16,
+                       num_workers: int = 0, cache=None, progress: bool = False):
+    """Stage 2 in one process for an in-memory utterance table (the predict command):
+    (kept rows, skipped rows, {segment_id: {'t', 'a', 'fused', 'p'}})."""
+    kept, skipped, physio, dataset = prepare_table(table, spec, source, cache, progress, num_workers)
+    collator = Collator(model.tokenizer, spec["inputs"]["max_tokens"])
+    features = extract_features(model, dataset, collator, batch_size, num_workers, device, DistributedContext(), progress)
+    add_physio(features, kept, physio)
+    return kept, skipped, features
 
 
 # -- inference ------------------------------------------------------------------------------------
@@ -207,7 +229,7 @@ def assemble_dialogues(table: pd.DataFrame, features: dict, label_names, source:
             "split": str(rows["split"].iloc[0]),
             "segment_ids": segments,
             "speakers": rows["speaker"].astype(str).tolist(),
-            "labels": rows["label"].to_numpy(dtype=np.int64),
+            "labels": rows["label"].to_numpy(dtype=np.int64, copy=True),  # writable: torch warns on read-only views
             "valence": rows["valence"].to_numpy(dtype=np.float32),
             "arousal": rows["arousal"].to_numpy(dtype=np.float32),
             "features": {name: np.stack([features[s][name] for s in segments]).astype(np.float32) for name in names},
@@ -275,8 +297,9 @@ def write_skipped(skipped: pd.DataFrame, path: Path) -> None:
         skipped.to_csv(handle, index=False)
 
 
-def _acoustic_cache(args, spec: dict) -> AcousticFeatureCache:
-    root = args.feature_cache or export_dir_of(args.checkpoint).parent / "acoustic_cache"
+def acoustic_cache(checkpoint, spec: dict, root=None) -> AcousticFeatureCache:
+    """The frame-feature cache at `root`, by default the run's own `<run_dir>/acoustic_cache`."""
+    root = root or export_dir_of(checkpoint).parent / "acoustic_cache"
     return AcousticFeatureCache(root, AcousticFeatureConfig(**spec["inputs"]["acoustic_features"]))
 
 
