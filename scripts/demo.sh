@@ -16,3 +16,28 @@ echo "== building the utterance index =="
 
 echo "== corpus statistics vs the real KEMDy19 figures =="
 "$PY" scripts/corpus_report.py --index "$work/index"
+
+# One CPU thread for the models: tiny models run fastest so on a small CPU, and the numbers do not
+# depend on the core count. Stage 1 refuses a folder that already holds a run: a re-run starts afresh.
+export OMP_NUM_THREADS=1
+echo "== stage 1: audio + text feature extractor (tiny text model, acoustic audio encoder) =="
+rm -rf "$work/stage1"
+"$PY" -m feature_extractor.train --config configs/stage1/demo.yaml \
+  data.index="$work/index" run_dir="$work/stage1" trainer.progress_bar=false
+
+echo "== stage 2: per-utterance features -> conversation pickle =="
+"$PY" -m feature_extractor.extract --checkpoint "$work/stage1" --index "$work/index" \
+  --out "$work/features.pkl" --threads 1
+
+echo "== stage 3: contextual GNN (modality at) =="
+rm -rf "$work/stage3_at"
+"$PY" -m cgnn.train --config configs/stage3/demo.yaml data="$work/features.pkl" \
+  modality=at out="$work/stage3_at" progress=false
+
+echo "== evaluation on the test sessions =="
+"$PY" -m cgnn.eval --checkpoint "$work/stage3_at" --data "$work/features.pkl" --split test \
+  --out "$work/eval/stage3_at"
+
+echo "== stage 1 (utterance-level) vs stage 3 (contextual GNN), test split =="
+"$PY" scripts/demo_summary.py --stage1 "$work/stage1/metrics.json" \
+  --stage3 "$work/eval/stage3_at/metrics.json"
