@@ -8,7 +8,7 @@ waste of length-aware vs random batching, and peak memory of extraction at two c
    collated beforehand (same process, same threads). Overhead = loop time / forward time - 1.
 2. padding: padded positions / real positions over one epoch of batches, LengthBucketBatchSampler
    vs random batches, on the index's real utterance lengths (16 kHz samples).
-3. memory: `python -m feature_extractor.extract` on the first N and 4N utterances, each in a fresh
+3. memory: `python -m feature_extractor.extraction.extract` on the first N and 4N utterances, each in a fresh
    process; peak RSS (ru_maxrss) against the size of the feature arrays written.
 """
 
@@ -28,13 +28,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from feature_extractor.audio_io import SAMPLE_RATE  # noqa: E402
-from feature_extractor.batching import LengthBucketBatchSampler, padding_ratio  # noqa: E402
-from feature_extractor.checkpoint import load_export  # noqa: E402
+from feature_extractor.inputs.audio_io import SAMPLE_RATE  # noqa: E402
+from feature_extractor.inputs.batching import LengthBucketBatchSampler, padding_ratio  # noqa: E402
+from feature_extractor.export import load_export  # noqa: E402
 from feature_extractor.encoders.acoustic import FRAMES_PER_SECOND  # noqa: E402
-from feature_extractor.collate import Collator  # noqa: E402
-from feature_extractor.extract import DistributedContext, extract_features, prepare_utterances  # noqa: E402
-from feature_extractor.index_table import load_index_table  # noqa: E402
+from feature_extractor.inputs.collate import Collator  # noqa: E402
+from feature_extractor.extraction.extract import DistributedContext, extract_features, prepare_utterances  # noqa: E402
+from feature_extractor.inputs.index_table import load_index_table  # noqa: E402
 
 
 def main() -> None:
@@ -129,7 +129,7 @@ def peak_memory(args, n_utterances: int) -> dict:
         out = work / "features.pkl"
         code = (
             "import resource, sys, runpy; sys.argv = ['extract'] + sys.argv[1:];"
-            "runpy.run_module('feature_extractor.extract', run_name='__main__');"
+            "runpy.run_module('feature_extractor.extraction.extract', run_name='__main__');"
             "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
         )
         command = [sys.executable, "-c", code, "--checkpoint", args.checkpoint, "--index", str(index), "--out", str(out),

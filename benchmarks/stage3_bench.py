@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cgnn.batching import iterate_batches, prepare_dialogues  # noqa: E402
 from cgnn.conversation_pickle import modality_matrix, read_conversations, write_conversations  # noqa: E402
 from cgnn.graph import local_speaker_indices, num_relations  # noqa: E402
-from cgnn.metrics import classification_metrics  # noqa: E402
+from erc_core.metrics import classification_metrics  # noqa: E402
 from cgnn.model import Classifier, ContextualGNN, ModelConfig, RelationalGNN  # noqa: E402
 from cgnn.train import TrainConfig, evaluate, train_epoch  # noqa: E402
 

@@ -4,14 +4,13 @@ module. Both files are written atomically; config.json records the weights' SHA-
 weights file from another run (or a torn pair of writes) is detected on load."""
 
 import dataclasses
-import hashlib
 import json
 from pathlib import Path
 
 from safetensors.torch import load_file, save_file
 
-from cgnn.atomic import atomic_path, write_json
-from cgnn.config import from_dict
+from erc_core.files import atomic_path, file_sha256, write_json
+from erc_core.config import from_dict
 from cgnn.conversation_pickle import modality_dims
 from cgnn.model import ContextualGNN, ModelConfig
 
@@ -100,11 +99,3 @@ def check_compatible(checkpoint: Stage3Checkpoint, label_names, feature_dims, so
         raise CheckpointMismatchError(
             f"{source}: feature widths {dims} for modality {checkpoint.modality!r} differ from the "
             f"checkpoint's {checkpoint.feature_dims} ({checkpoint.path})")
-
-
-def file_sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cgnn.atomic import atomic_open, write_json
+from erc_core.files import atomic_open, write_json
 from cgnn.safe_unpickle import safe_load
 
 FORMAT_NAME = "kemdy-erc-conversations"

@@ -20,15 +20,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from cgnn.atomic import atomic_path, write_json
+from erc_core.files import atomic_path, write_json
 from cgnn.batching import iterate_batches, max_speakers, prepare_dialogues
 from cgnn.checkpoint import save_checkpoint
-from cgnn.config import load_config, to_dict
+from erc_core.config import load_config, to_dict
 from cgnn.conversation_pickle import modality_dims, read_conversations
-from cgnn.metrics import classification_metrics
+from erc_core.metrics import classification_metrics
 from cgnn.model import ContextualGNN, ModelConfig
 from cgnn.predict_core import logits_by_dialogue
-from cgnn.tracking import start_tracker
+from erc_core.tracking import start_tracker
 
 STATE_FILE = "train_state.pt"
 

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 
-from feature_extractor.losses import ccc_per_dimension
+from feature_extractor.training.losses.loss import ccc_per_dimension
 
 
 def classification_metrics(labels, predictions, label_names) -> dict:

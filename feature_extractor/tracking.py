@@ -12,7 +12,7 @@ experiment that saves nothing, so offline mode is requested through comet's own 
 import os
 from pathlib import Path
 
-from cgnn.tracking import OFFLINE_ENV, QUIET_EXPERIMENT  # shared with stage 3
+from erc_core.tracking import OFFLINE_ENV, QUIET_EXPERIMENT  # shared with stage 3
 
 
 def is_online() -> bool:

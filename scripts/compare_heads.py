@@ -5,7 +5,7 @@
     python scripts/compare_heads.py --config configs/stage1/kemdy19.yaml --out runs/zoo19 \
         --heads concat,tensor_mixer,case_attention data.index=work/index19
 
-Each head trains through stage 1 (`feature_extractor.train.train`) with the config file, the
+Each head trains through stage 1 (`feature_extractor.training.train.train`) with the config file, the
 `key=value` overrides given here, `model.head=<name>` and its own `run_dir=<out>/<name>`. So that
 the CCC columns mean something for every head, valence/arousal are predicted and regressed
 (`model.predict_va=true loss.regression=mse`) unless the overrides say otherwise.
@@ -31,10 +31,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cgnn.atomic import atomic_open  # noqa: E402
-from cgnn.config import load_config  # noqa: E402
+from erc_core.files import atomic_open  # noqa: E402
+from erc_core.config import load_config  # noqa: E402
 from feature_extractor.heads import HEADS, import_all_heads  # noqa: E402
-from feature_extractor.stage1_config import Stage1Config  # noqa: E402
+from feature_extractor.training.config import Stage1Config  # noqa: E402
 
 # Head sizes for CPU demo runs with the tiny (64-d) encoders; the heads' defaults are the
 # reference sizes (tensor_mixer alone is 27 M parameters there).
@@ -116,7 +116,7 @@ def head_config(args, head: str) -> Stage1Config:
 
 
 def run_head(args, head: str) -> dict:
-    import feature_extractor.train as stage1
+    import feature_extractor.training.train as stage1
 
     timer = StepTimer()
     row = {"head": head}

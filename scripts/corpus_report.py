@@ -51,7 +51,7 @@ def main(argv=None) -> int:
         return 2
     print(format_report(stats, title))
     if args.json is not None:
-        from cgnn.atomic import write_json
+        from erc_core.files import write_json
 
         write_json(args.json, statistics_as_dict(stats))
     return 0

@@ -22,11 +22,11 @@ echo "== corpus statistics vs the real KEMDy19 figures =="
 export OMP_NUM_THREADS=1
 echo "== stage 1: audio + text feature extractor (tiny text model, acoustic audio encoder) =="
 rm -rf "$work/stage1"
-"$PY" -m feature_extractor.train --config configs/stage1/demo.yaml \
+"$PY" -m feature_extractor.training.train --config configs/stage1/demo.yaml \
   data.index="$work/index" run_dir="$work/stage1" trainer.progress_bar=false
 
 echo "== stage 2: per-utterance features -> conversation pickle =="
-"$PY" -m feature_extractor.extract --checkpoint "$work/stage1" --index "$work/index" \
+"$PY" -m feature_extractor.extraction.extract --checkpoint "$work/stage1" --index "$work/index" \
   --out "$work/features.pkl" --threads 1
 
 echo "== stage 3: contextual GNN (modality at) =="

@@ -17,7 +17,7 @@ from cgnn.conversation_pickle import write_conversations  # noqa: E402
 from cgnn.importers.cogmen_tuple import (  # noqa: E402
     DEV_FRACTION, LABEL_SETS, ImportFormatError, check_dialogues, import_cogmen_tuple, load_cogmen_tuple)
 from cgnn.importers.kemdy_cogmen import SOURCE_LABELS, import_kemdy_cogmen, load_kemdy_cogmen  # noqa: E402
-from cgnn.labels import EMOTIONS  # noqa: E402
+from erc_core.labels import EMOTIONS  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -20,11 +20,11 @@ echo "== corpus and index =="
 
 echo "== stage 1 =="
 rm -rf "$work/stage1"
-"$PY" -m feature_extractor.train --config configs/stage1/demo.yaml \
+"$PY" -m feature_extractor.training.train --config configs/stage1/demo.yaml \
   data.index="$work/index" run_dir="$work/stage1" trainer.progress_bar=false tracking.comet=false
 
 echo "== stage 2 -> data/demo_features.pkl =="
-"$PY" -m feature_extractor.extract --checkpoint "$work/stage1" --index "$work/index" \
+"$PY" -m feature_extractor.extraction.extract --checkpoint "$work/stage1" --index "$work/index" \
   --out "$work/features.pkl" --threads 1
 mkdir -p data
 cp "$work/features.pkl" data/demo_features.pkl.tmp

@@ -53,7 +53,7 @@ def tiny_overrides(run_dir, index, *extra) -> list:
 def trained_tiny_run(tmp_path_factory) -> dict:
     """One finished 1-epoch training run: {'run_dir', 'summary', 'index', 'root'}."""
     if "run" not in _BUILT:
-        from feature_extractor.train import main
+        from feature_extractor.training.train import main
 
         corpus = tiny_corpus(tmp_path_factory)
         run_dir = tmp_path_factory.mktemp("tiny_run") / "run"

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 import soundfile
 
-from feature_extractor.audio_io import SAMPLE_RATE, AudioProblem, check_waveform, crop_window, load_audio
-from feature_extractor.dataset import scan_utterances
+from feature_extractor.inputs.audio_io import SAMPLE_RATE, AudioProblem, check_waveform, crop_window, load_audio
+from feature_extractor.inputs.dataset import scan_utterances
 
 
 def sine(freq, seconds, rate, amplitude):
@@ -102,7 +102,7 @@ def test_scan_lists_bad_utterances_and_keeps_good_ones(tmp_path):
 
 
 def test_parallel_scan_gives_the_sequential_result(tmp_path, monkeypatch):
-    import feature_extractor.dataset as dataset_module
+    import feature_extractor.inputs.dataset as dataset_module
 
     rows = []
     for i, seconds in enumerate((0.3, 0.0, 0.7, 0.5)):

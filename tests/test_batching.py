@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from feature_extractor.batching import LengthBucketBatchSampler, padding_ratio
+from feature_extractor.inputs.batching import LengthBucketBatchSampler, padding_ratio
 
 
 def long_tailed_lengths(n=2000, seed=0):

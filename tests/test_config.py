@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from cgnn.config import load_config
+from erc_core.config import load_config
 
 
 @dataclasses.dataclass

@@ -10,7 +10,7 @@ from cgnn.conversation_pickle import read_conversations
 from cgnn.importers.cogmen_tuple import (LABEL_SETS, ImportFormatError, check_dialogues, import_cogmen_tuple,
                                          load_cogmen_tuple)
 from cgnn.importers.kemdy_cogmen import import_kemdy_cogmen, load_kemdy_cogmen
-from cgnn.labels import EMOTIONS
+from erc_core.labels import EMOTIONS
 from cgnn.safe_unpickle import UnsafePickleError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from feature_extractor.heads.base import HeadOutput
-from feature_extractor.losses import (
+from feature_extractor.training.losses.loss import (
     LossConfig,
     ccc_per_dimension,
     compute_loss,

@@ -8,9 +8,9 @@ import torch
 
 from cgnn.conversation_pickle import read_conversations
 from feature_extractor.corpus import build_index, write_index
-from feature_extractor.extract import main as extract_main
+from feature_extractor.extraction.extract import main as extract_main
 from feature_extractor.synthetic.generator import generate_corpus
-from feature_extractor.train import main as train_main
+from feature_extractor.training.train import main as train_main
 from tests.stage12_fixtures import repo_root, tiny_overrides
 
 

@@ -14,13 +14,13 @@ import torch
 from cgnn.checkpoint import CheckpointMismatchError
 from cgnn.conversation_pickle import write_conversations
 from cgnn.eval import evaluate_checkpoint
-from cgnn.labels import EMOTIONS
+from erc_core.labels import EMOTIONS
 from cgnn.model import ModelConfig
 from cgnn.train import TrainConfig, train
-from feature_extractor.conversation_folder import MANIFEST_NAME, ManifestError, conversation_table
-from feature_extractor.extract import main as extract_main
-from feature_extractor.extract import skipped_path
-from feature_extractor.predict import PredictOptions, SkippedUtterancesError, main, predict
+from feature_extractor.extraction.conversation_folder import MANIFEST_NAME, ManifestError, conversation_table
+from feature_extractor.extraction.extract import main as extract_main
+from feature_extractor.extraction.extract import skipped_path
+from feature_extractor.extraction.predict import PredictOptions, SkippedUtterancesError, main, predict
 from tests.cgnn_fixtures import make_dialogues
 from tests.stage12_fixtures import trained_tiny_run
 

@@ -79,7 +79,7 @@ def test_checkpoint_reproduces_its_recorded_metrics(demo, name, split, tmp_path)
     assert result["labelled"] == recorded["labelled"] == utterances
     for key in HEADLINE:
         assert result[key] == pytest.approx(recorded[key], abs=1e-9), key
-    # accuracy counted by hand from the written predictions, not through cgnn.metrics
+    # accuracy counted by hand from the written predictions, not through erc_core.metrics
     rows = [line.split(",") for line in (tmp_path / "predictions.csv").read_text().splitlines()[1:]]
     assert np.mean([gold == predicted for _, _, _, gold, predicted, *_ in rows]) == pytest.approx(result["accuracy"])
 

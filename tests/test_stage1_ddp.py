@@ -18,7 +18,7 @@ def test_two_process_ddp_trains_on_disjoint_shards(tmp_path_factory, tmp_path):
     for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(name, None)
     result = subprocess.run(
-        [python(), "-m", "feature_extractor.train", "--config", str(repo_root() / "configs/stage1/demo.yaml"), *overrides],
+        [python(), "-m", "feature_extractor.training.train", "--config", str(repo_root() / "configs/stage1/demo.yaml"), *overrides],
         cwd=repo_root(), env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -7,7 +7,7 @@ import lightning.pytorch as pl
 import pytest
 import torch
 
-import feature_extractor.train as train_module
+import feature_extractor.training.train as train_module
 from feature_extractor.corpus import read_index
 from tests.stage12_fixtures import repo_root, tiny_corpus, tiny_overrides
 

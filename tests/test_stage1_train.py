@@ -9,11 +9,11 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
-from cgnn.labels import EMOTIONS
-from feature_extractor.checkpoint import load_export
+from erc_core.labels import EMOTIONS
+from feature_extractor.export import load_export
 from feature_extractor.corpus import read_index
-from feature_extractor.index_table import check_labels
-from feature_extractor.lightning_module import gather_records, warmup_then_linear_decay
+from feature_extractor.inputs.index_table import check_labels
+from feature_extractor.training.lightning_module import gather_records, warmup_then_linear_decay
 from feature_extractor.metrics import classification_metrics
 from tests.stage12_fixtures import repo_root, tiny_corpus, tiny_overrides, trained_tiny_run
 
@@ -67,7 +67,7 @@ def test_export_reloads_offline_into_the_same_weights(run):
 
 
 def test_a_second_fresh_run_into_a_used_folder_is_refused(run):
-    from feature_extractor.train import main
+    from feature_extractor.training.train import main
 
     config = str(repo_root() / "configs/stage1/demo.yaml")
     with pytest.raises(FileExistsError, match="resume=true"):
@@ -75,7 +75,7 @@ def test_a_second_fresh_run_into_a_used_folder_is_refused(run):
 
 
 def test_resume_without_a_checkpoint_is_refused(tmp_path_factory, tmp_path):
-    from feature_extractor.train import main
+    from feature_extractor.training.train import main
 
     corpus = tiny_corpus(tmp_path_factory)
     config = str(repo_root() / "configs/stage1/demo.yaml")
@@ -121,7 +121,7 @@ def test_labels_outside_the_class_list_fail_naming_the_row():
 
 
 def test_tiny_preset_is_deterministic_and_trained_on_the_train_split(run, tmp_path):
-    from feature_extractor.tiny_preset import build_tiny_preset
+    from feature_extractor.encoders.tiny_preset import build_tiny_preset
 
     index = read_index(run["index"])
     train_texts = index.loc[index["split"] == "train", "text"]

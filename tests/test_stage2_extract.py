@@ -15,10 +15,10 @@ import torch
 from safetensors.torch import load_file
 
 from cgnn.conversation_pickle import read_conversations
-from cgnn.labels import EMOTIONS
-from feature_extractor.extract import main as extract_main
-from feature_extractor.extract import merge_shards, skipped_path
-from feature_extractor.physio_vector import PHYSIO_DIM
+from erc_core.labels import EMOTIONS
+from feature_extractor.extraction.extract import main as extract_main
+from feature_extractor.extraction.extract import merge_shards, skipped_path
+from feature_extractor.inputs.physio_vector import PHYSIO_DIM
 from tests.stage12_fixtures import python, repo_root, trained_tiny_run
 
 
@@ -154,7 +154,7 @@ def test_two_process_extraction_writes_the_same_pickle(run, pickle_path, tmp_pat
     out = tmp_path / "ddp.pkl"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(repo_root()))
     command = [python(), "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
-               "--master-port", str(free_port()), "-m", "feature_extractor.extract", "--checkpoint", str(run["run_dir"]),
+               "--master-port", str(free_port()), "-m", "feature_extractor.extraction.extract", "--checkpoint", str(run["run_dir"]),
                "--index", str(run["index"]), "--out", str(out), "--num-workers", "0", "--threads", "1", "--no-progress"]
     result = subprocess.run(command, cwd=repo_root(), env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]

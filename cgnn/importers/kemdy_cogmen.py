@@ -3,13 +3,13 @@ plus, last, a dict dialogue id -> segment ids (`Sess01_script01_F001`, ...). Ele
 list of dialogue ids there; speakers are the gender letters M/F.
 
 That pipeline numbers its classes neutral, angry, happy, surprise, sad, fear, disgust; the
-import re-numbers them into this project's class order (cgnn/labels.py EMOTIONS), so the
+import re-numbers them into this project's class order (erc_core/labels.py EMOTIONS), so the
 result trains and evaluates like a stage-2 pickle of this project."""
 
 import numpy as np
 
 from cgnn.importers.cogmen_tuple import DEV_FRACTION, TUPLE_FIELDS, ImportFormatError, import_cogmen_tuple
-from cgnn.labels import EMOTIONS, canonical_emotion
+from erc_core.labels import EMOTIONS, canonical_emotion
 from cgnn.safe_unpickle import safe_load
 
 SOURCE_LABELS = ["neutral", "angry", "happy", "surprise", "sad", "fear", "disgust"]

@@ -9,7 +9,7 @@ tied emotions joined by `;` (`happy;neutral`). The tie policy decides what such 
 import numpy as np
 import pandas as pd
 
-from cgnn.labels import EMOTION_TO_INDEX, EMOTIONS, canonical_emotion
+from erc_core.labels import EMOTION_TO_INDEX, EMOTIONS, canonical_emotion
 from feature_extractor.corpus.annotation_csv import RATER_COLUMNS
 from feature_extractor.corpus.errors import CorpusError
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cgnn.labels import EMOTIONS
+from erc_core.labels import EMOTIONS
 from feature_extractor.corpus.datasets import corpus_layout
 from feature_extractor.corpus.emotion_labels import add_emotion_columns
 from feature_extractor.corpus.errors import CorpusError, display_path

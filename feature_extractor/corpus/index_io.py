@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cgnn.atomic import atomic_open, write_json
+from erc_core.files import atomic_open, write_json
 from feature_extractor.corpus.errors import CorpusError
 from feature_extractor.corpus.index_builder import IndexResult
 from feature_extractor.corpus.schema import FLOAT_COLUMNS, INDEX_COLUMNS, SKIPPED_COLUMNS, column_dtypes

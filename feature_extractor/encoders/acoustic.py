@@ -20,8 +20,8 @@ import scipy.fft
 import torch
 from torch import nn
 
-from cgnn.atomic import atomic_path
-from feature_extractor.audio_io import SAMPLE_RATE
+from erc_core.files import atomic_path
+from feature_extractor.inputs.audio_io import SAMPLE_RATE
 from feature_extractor.encoders.encoding import ModalityEncoding
 from feature_extractor.encoders.pooling import pool
 

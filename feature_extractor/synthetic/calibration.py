@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from cgnn.labels import EMOTIONS
+from erc_core.labels import EMOTIONS
 from feature_extractor.synthetic.dynamics import DynamicsKnobs, simulate_dialogues
 from feature_extractor.synthetic.raters import RaterKnobs, draw_rater_biases, rate_segments
 from feature_extractor.synthetic.reference import KEMDY19_DYNAMICS, VA_CENTROIDS, class_mix_vector

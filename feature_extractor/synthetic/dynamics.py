@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cgnn.labels import EMOTIONS
+from erc_core.labels import EMOTIONS
 from feature_extractor.synthetic.reference import transition_matrix_in_class_order
 from feature_extractor.synthetic.sampling import sample_rows
 

@@ -4,7 +4,7 @@
 
 The corpus is written into a hidden staging folder next to `out_dir` and renamed into place at the
 end, so an interrupted run leaves no half-written corpus (and an existing one intact); files
-inside the staging folder are therefore written directly, not one by one through cgnn.atomic. Besides the
+inside the staging folder are therefore written directly, not one by one through erc_core.files. Besides the
 raw tree, the root holds `synthetic_ground_truth.csv` (one row per segment: hidden state, written
 label, listener label, text cue, ...) and `synthetic_corpus.json` (preset, seed, knobs, counts);
 the corpus readers ignore both. Same preset + seed -> byte-identical files."""
@@ -76,7 +76,7 @@ def _resolve_preset(preset, dataset: str) -> CorpusPreset:
 
 
 def _write_metadata(path: Path, preset: CorpusPreset, seed: int, counts: dict) -> None:
-    from cgnn.atomic import write_json
+    from erc_core.files import write_json
 
     write_json(path, {
         "format": FORMAT, "version": VERSION, "dataset": preset.dataset, "preset": preset.name, "seed": seed,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cgnn.labels import EMOTIONS
+from erc_core.labels import EMOTIONS
 from feature_extractor.synthetic.dynamics import simulate_dialogues
 from feature_extractor.synthetic.physiology import PhysioBaseline, draw_baseline
 from feature_extractor.synthetic.presets import CorpusPreset, check_preset

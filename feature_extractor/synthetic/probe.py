@@ -22,7 +22,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import StandardScaler
 from scipy import sparse
 
-from cgnn.labels import EMOTIONS, canonical_emotion
+from erc_core.labels import EMOTIONS, canonical_emotion
 
 FRAME, HOP, BANDS = 400, 160, 16
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cgnn.labels import EMOTIONS, EMOTION_TO_INDEX
+from erc_core.labels import EMOTIONS, EMOTION_TO_INDEX
 from feature_extractor.synthetic.sampling import sample_rows
 
 NUM_CLASSES = len(EMOTIONS)

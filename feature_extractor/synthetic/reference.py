@@ -4,7 +4,7 @@ The generator is calibrated against these figures and the corpus report prints t
 synthetic ones. KEMDy19 figures are *measured* on 9,627 speaker-level labels with tie rows dropped;
 the KEMDy20 class mix is only known as "over 80 % neutral", so its target here is an assumption."""
 
-from cgnn.labels import EMOTIONS
+from erc_core.labels import EMOTIONS
 
 # Column order of the transition table as printed in the format doc (alphabetical).
 TABLE_ORDER = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")

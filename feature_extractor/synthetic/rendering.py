@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cgnn.labels import EMOTIONS
+from erc_core.labels import EMOTIONS
 from feature_extractor.synthetic.audio import SAMPLE_RATE, expression_of, synthesize
 from feature_extractor.synthetic.plan import CorpusPlan, Utterance, stream
 from feature_extractor.synthetic.reference import VA_CENTROIDS

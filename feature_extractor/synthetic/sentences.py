@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cgnn.labels import EMOTIONS
+from erc_core.labels import EMOTIONS
 from feature_extractor.synthetic.markup import add_markup
 
 EMOTIONAL_CLAUSES = {

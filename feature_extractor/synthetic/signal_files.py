@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cgnn.labels import EMOTIONS
+from erc_core.labels import EMOTIONS
 from feature_extractor.synthetic import physiology
 from feature_extractor.synthetic.audio import expression_of
 from feature_extractor.synthetic.csv_rows import format_tagged_rows, segment_tags

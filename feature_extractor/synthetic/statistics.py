@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cgnn.labels import EMOTIONS, canonical_emotion
+from erc_core.labels import EMOTIONS, canonical_emotion
 from feature_extractor.synthetic.reference import (
     KEMDY19_CLASS_MIX,
     KEMDY19_DURATION,

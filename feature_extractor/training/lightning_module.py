@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 
 from feature_extractor.extractor import AudioTextExtractor
-from feature_extractor.losses import compute_loss
+from feature_extractor.training.losses.loss import compute_loss
 from feature_extractor.metrics import classification_metrics, va_metrics
 
 NO_DECAY = ("bias", "norm", "layer_norm", "layernorm")

@@ -15,14 +15,14 @@ import torch
 import torch.nn.functional as F
 
 from feature_extractor.heads.base import HeadOutput
-from feature_extractor.loss_functions.classification import focal_loss, smooth_targets, soft_cross_entropy
-from feature_extractor.loss_functions.regression import (
+from feature_extractor.training.losses.classification import focal_loss, smooth_targets, soft_cross_entropy
+from feature_extractor.training.losses.regression import (
     VA_NAMES,
     ccc_per_dimension,
     concordance_correlation,
     regression_loss,
 )
-from feature_extractor.loss_functions.soft_targets import normalised_distribution, peakl_targets
+from feature_extractor.training.losses.soft_targets import normalised_distribution, peakl_targets
 
 TARGETS = ("hard", "soft", "peakl")
 KINDS = ("ce", "focal")

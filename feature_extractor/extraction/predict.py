@@ -1,7 +1,7 @@
 """Predict the emotion of every utterance of a conversation with a stage-1 run and a stage-3 checkpoint.
 
-    python -m feature_extractor.predict --stage1 RUN_DIR --stage3 CKPT_DIR --conversation FOLDER --out predictions.csv
-    python -m feature_extractor.predict --stage1 RUN_DIR --stage3 CKPT_DIR --corpus KEMDY_TREE \
+    python -m feature_extractor.extraction.predict --stage1 RUN_DIR --stage3 CKPT_DIR --conversation FOLDER --out predictions.csv
+    python -m feature_extractor.extraction.predict --stage1 RUN_DIR --stage3 CKPT_DIR --corpus KEMDY_TREE \
         --dialogue Sess19_impro01 --out predictions.csv
 
 The conversation (a folder with a conversation.csv manifest, see conversation_folder.py, or one
@@ -22,18 +22,18 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from cgnn.atomic import atomic_open, write_json
+from erc_core.files import atomic_open, write_json
 from cgnn.checkpoint import CheckpointMismatchError, Stage3Checkpoint, load_checkpoint
 from cgnn.conversation_pickle import config_path, resolve_modality
 from cgnn.predict_core import predict_dialogue
-from feature_extractor.checkpoint import export_dir_of, load_export, read_export_spec
-from feature_extractor.conversation_folder import MANIFEST_NAME, PREDICT_SPLIT, UNLABELLED, conversation_table
+from feature_extractor.export import export_dir_of, load_export, read_export_spec
+from feature_extractor.extraction.conversation_folder import MANIFEST_NAME, PREDICT_SPLIT, UNLABELLED, conversation_table
 from feature_extractor.corpus import SplitConfig, build_index
-from feature_extractor.extract import (
+from feature_extractor.extraction.extract import (
     DistributedContext, acoustic_cache, assemble_dialogues, features_for_table, skipped_path, write_skipped,
 )
 from feature_extractor.extractor import head_modalities
-from feature_extractor.physio_vector import PHYSIO_DIM
+from feature_extractor.inputs.physio_vector import PHYSIO_DIM
 
 PREDICTIONS_FORMAT = "kemdy-erc-predictions"
 PREDICTIONS_VERSION = 1

@@ -23,11 +23,10 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from cgnn.atomic import atomic_path, write_json
-from cgnn.checkpoint import file_sha256
-from cgnn.config import from_dict
+from erc_core.files import atomic_path, file_sha256, write_json
+from erc_core.config import from_dict
 from feature_extractor.extractor import AudioTextExtractor
-from feature_extractor.stage1_config import ModelConfig
+from feature_extractor.training.config import ModelConfig
 
 EXPORT_FORMAT = "kemdy-erc-stage1-export"
 EXPORT_VERSION = 1
@@ -57,7 +56,7 @@ def save_export(export_dir, model: AudioTextExtractor, spec: dict) -> None:
 def read_export_spec(path) -> dict:
     spec_path = export_dir_of(path) / SPEC_FILE
     if not spec_path.is_file():
-        raise FileNotFoundError(f"{spec_path}: no stage-1 export here (expected {SPEC_FILE} from feature_extractor.train)")
+        raise FileNotFoundError(f"{spec_path}: no stage-1 export here (expected {SPEC_FILE} from feature_extractor.training.train)")
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     if spec.get("format") != EXPORT_FORMAT or spec.get("version") != EXPORT_VERSION:
         raise ValueError(

@@ -1,7 +1,7 @@
 """Stage 1: fine-tune the audio + text feature extractor on utterance emotion labels.
 
-    python -m feature_extractor.train --config configs/stage1/demo.yaml [key=value ...]
-    python -m feature_extractor.train --config configs/stage1/kemdy19.yaml data.index=work/index resume=true
+    python -m feature_extractor.training.train --config configs/stage1/demo.yaml [key=value ...]
+    python -m feature_extractor.training.train --config configs/stage1/kemdy19.yaml data.index=work/index resume=true
 
 Writes into `run_dir`: config.yaml (resolved), skipped.csv (utterances set aside, with reasons),
 export/ (best dev weighted-F1 model: safetensors + JSON, see checkpoint.py), checkpoints/last.ckpt
@@ -21,20 +21,20 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from safetensors.torch import load_file
 
-from cgnn.atomic import atomic_open
-from cgnn.config import load_config, save_config, to_dict
-from cgnn.labels import EMOTIONS
-from feature_extractor.callbacks import AtomicCheckpointIO, BestExportCallback, MetricsHistoryCallback, ShardLogCallback
-from feature_extractor.checkpoint import WEIGHTS_FILE, encoder_architectures, load_weights_strict
-from feature_extractor.collate import Collator
-from feature_extractor.datamodule import Stage1DataModule
-from feature_extractor.dataset import UtteranceDataset, scan_utterances
+from erc_core.files import atomic_open
+from erc_core.config import load_config, save_config, to_dict
+from erc_core.labels import EMOTIONS
+from feature_extractor.training.callbacks import AtomicCheckpointIO, BestExportCallback, MetricsHistoryCallback, ShardLogCallback
+from feature_extractor.export import WEIGHTS_FILE, encoder_architectures, load_weights_strict
+from feature_extractor.inputs.collate import Collator
+from feature_extractor.training.datamodule import Stage1DataModule
+from feature_extractor.inputs.dataset import UtteranceDataset, scan_utterances
 from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig, feature_statistics
 from feature_extractor.extractor import AudioTextExtractor, head_modalities
-from feature_extractor.index_table import check_labels, load_index_table
-from feature_extractor.lightning_module import Stage1Module
-from feature_extractor.physio_vector import PhysioStandardizer
-from feature_extractor.stage1_config import Stage1Config
+from feature_extractor.inputs.index_table import check_labels, load_index_table
+from feature_extractor.training.lightning_module import Stage1Module
+from feature_extractor.inputs.physio_vector import PhysioStandardizer
+from feature_extractor.training.config import Stage1Config
 from feature_extractor.tracking import build_comet_logger
 
 SPLITS = ("train", "dev", "test")
@@ -179,7 +179,7 @@ def _report_skipped(skipped, chosen, splits, run_dir: Path, is_zero: bool) -> No
 
 
 def _use_tiny_preset(cfg: Stage1Config, table: pd.DataFrame, run_dir: Path) -> None:
-    from feature_extractor.tiny_preset import build_tiny_preset
+    from feature_extractor.encoders.tiny_preset import build_tiny_preset
 
     out_dir = cfg.tiny_preset.out_dir or str(run_dir / "tiny_models")
     train_texts = table.loc[table["split"] == "train", "text"]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from feature_extractor.corpus.transcripts import UndecodableTranscript, clean_transcript, read_transcript
-from feature_extractor.physio_vector import MASK_COLUMNS, SUMMARY_COLUMNS
+from feature_extractor.inputs.physio_vector import MASK_COLUMNS, SUMMARY_COLUMNS
 
 MANIFEST_NAME = "conversation.csv"
 REQUIRED_COLUMNS = ("order", "speaker", "wav")

@@ -10,7 +10,7 @@ Builds, for one seed and one corpus:
 The folders are then given to the very same `from_pretrained` calls as hub ids, so tests and the
 demo exercise the real loading path without a network.
 
-    python -m feature_extractor.tiny_preset --index INDEX_DIR --out DIR [--seed 0]
+    python -m feature_extractor.encoders.tiny_preset --index INDEX_DIR --out DIR [--seed 0]
 """
 
 import argparse
@@ -26,9 +26,9 @@ import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel, Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
-from cgnn.atomic import write_json
-from feature_extractor.audio_io import SAMPLE_RATE
-from feature_extractor.stage1_config import TinyPresetConfig
+from erc_core.files import write_json
+from feature_extractor.inputs.audio_io import SAMPLE_RATE
+from feature_extractor.training.config import TinyPresetConfig
 
 PRESET_VERSION = 1
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn import metrics as skm
 
-from cgnn.atomic import atomic_path
+from erc_core.files import atomic_path
 
 
 def classification_metrics(gold, predicted, label_names) -> dict:

@@ -66,7 +66,7 @@ def to_dict(config) -> dict:
 
 
 def save_config(config, path) -> None:
-    from cgnn.atomic import atomic_open
+    from erc_core.files import atomic_open
 
     with atomic_open(Path(path), "w", encoding="utf-8") as handle:
         yaml.safe_dump(to_dict(config), handle, sort_keys=False, allow_unicode=True)

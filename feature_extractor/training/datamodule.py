@@ -4,7 +4,7 @@ import lightning.pytorch as pl
 import torch
 from torch.utils.data import DataLoader
 
-from feature_extractor.batching import LengthBucketBatchSampler
+from feature_extractor.inputs.batching import LengthBucketBatchSampler
 
 
 class Stage1DataModule(pl.LightningDataModule):

@@ -20,8 +20,8 @@ import torch
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
-from cgnn.labels import EMOTIONS
-from feature_extractor.audio_io import SAMPLE_RATE, AudioProblem, crop_window, load_audio
+from erc_core.labels import EMOTIONS
+from feature_extractor.inputs.audio_io import SAMPLE_RATE, AudioProblem, crop_window, load_audio
 from feature_extractor.encoders.acoustic import FRAMES_PER_SECOND, AcousticFeatureCache
 
 SOFT_COLUMNS = tuple(f"soft_{name}" for name in EMOTIONS)

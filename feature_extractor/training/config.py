@@ -1,9 +1,9 @@
-"""Stage-1 configuration schema (YAML in configs/stage1/, `key=value` overrides, see cgnn/config.py)."""
+"""Stage-1 configuration schema (YAML in configs/stage1/, `key=value` overrides, see erc_core/config.py)."""
 
 from dataclasses import dataclass, field
 from typing import Optional
 
-from feature_extractor.losses import LossConfig
+from feature_extractor.training.losses.loss import LossConfig
 
 
 @dataclass

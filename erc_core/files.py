@@ -1,8 +1,9 @@
-"""Atomic file output: write to a temp file in the same folder, then rename over the target.
-
-An interrupted write leaves the previous file intact and no half-written file behind."""
+"""Files every stage writes and checks: atomic output (write to a temp file in the same folder,
+then rename over the target, so an interrupted write leaves the previous file intact and no
+half-written file behind) and the SHA-256 that ties a weights file to its JSON description."""
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -38,3 +39,11 @@ def write_json(path, data) -> None:
     with atomic_open(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2, ensure_ascii=False, sort_keys=True, default=str)
         handle.write("\n")
+
+
+def file_sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

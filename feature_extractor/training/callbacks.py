@@ -9,8 +9,8 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from cgnn.atomic import atomic_path, write_json
-from feature_extractor.checkpoint import save_export
+from erc_core.files import atomic_path, write_json
+from feature_extractor.export import save_export
 
 MONITOR = "weighted_f1"
 

@@ -1,7 +1,7 @@
 """Stage 2: run a stage-1 export over every utterance of an index -> the conversation pickle.
 
-    python -m feature_extractor.extract --checkpoint RUN_DIR --index INDEX_DIR --out work/features.pkl
-    torchrun --nproc-per-node 4 -m feature_extractor.extract --checkpoint ... (sharded, same pickle)
+    python -m feature_extractor.extraction.extract --checkpoint RUN_DIR --index INDEX_DIR --out work/features.pkl
+    torchrun --nproc-per-node 4 -m feature_extractor.extraction.extract --checkpoint ... (sharded, same pickle)
 
 Per utterance it exports `t` (pooled text), `a` (pooled audio), `fused` (the head's
 pre-classifier vector) and `p` (physio: train-standardised summaries, NaN -> 0, plus the four
@@ -22,15 +22,15 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from cgnn.atomic import atomic_open
+from erc_core.files import atomic_open
 from cgnn.conversation_pickle import write_conversations
-from feature_extractor.batching import LengthBucketBatchSampler
-from feature_extractor.checkpoint import export_dir_of, load_export
-from feature_extractor.collate import Collator
-from feature_extractor.dataset import SOFT_COLUMNS, UtteranceDataset, scan_utterances
+from feature_extractor.inputs.batching import LengthBucketBatchSampler
+from feature_extractor.export import export_dir_of, load_export
+from feature_extractor.inputs.collate import Collator
+from feature_extractor.inputs.dataset import SOFT_COLUMNS, UtteranceDataset, scan_utterances
 from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig
-from feature_extractor.index_table import check_labels, load_index_table
-from feature_extractor.physio_vector import PhysioStandardizer
+from feature_extractor.inputs.index_table import check_labels, load_index_table
+from feature_extractor.inputs.physio_vector import PhysioStandardizer
 
 STAGE2_VERSION = 1
 
