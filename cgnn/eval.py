@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from erc_core.device import choose_device
 from erc_core.files import atomic_open, write_json
 from cgnn.batching import prepare_dialogues
 from cgnn.checkpoint import CheckpointMismatchError, check_compatible, load_checkpoint
 from cgnn.conversation_pickle import SPLITS, ConversationFormatError, read_conversations
 from erc_core.metrics import classification_metrics, report_text, save_confusion_matrix
 from cgnn.predict_core import logits_by_dialogue
-from cgnn.train import choose_device
 
 
 def evaluate_checkpoint(checkpoint_dir, data_path, split="test", out=None, device="cpu",

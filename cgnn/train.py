@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from erc_core.device import choose_device
 from erc_core.files import atomic_path, write_json
 from cgnn.batching import iterate_batches, max_speakers, prepare_dialogues
 from cgnn.checkpoint import save_checkpoint
@@ -60,16 +61,6 @@ class TrainConfig:
 
 
 # ---------------------------------------------------------------- setup
-
-
-def choose_device(name: str) -> torch.device:
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def set_seed(seed: int, deterministic: bool) -> None:

@@ -22,6 +22,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from erc_core.device import choose_device
 from erc_core.files import atomic_open
 from cgnn.conversation_pickle import write_conversations
 from feature_extractor.inputs.batching import LengthBucketBatchSampler
@@ -189,12 +190,7 @@ class DistributedContext:
         return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")), owns)
 
     def device(self, requested: str) -> torch.device:
-        if requested == "auto":
-            requested = "cuda" if torch.cuda.is_available() else "cpu"
-        device = torch.device(requested)
-        if device.type == "cuda" and device.index is None:
-            device = torch.device("cuda", self.local_rank if self.size > 1 else torch.cuda.current_device())
-        return device
+        return choose_device(requested, rank=self.local_rank)
 
     def merge(self, features: dict) -> dict:
         if self.size == 1:
