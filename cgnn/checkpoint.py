@@ -4,15 +4,14 @@ module. Both files are written atomically; config.json records the weights' SHA-
 weights file from another run (or a torn pair of writes) is detected on load."""
 
 import dataclasses
-import json
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
-
-from erc_core.files import atomic_path, file_sha256, write_json
-from erc_core.config import from_dict
 from cgnn.conversation_pickle import modality_dims
 from cgnn.model import ContextualGNN, ModelConfig
+from erc_core.config import from_dict
+from erc_core.errors import UserError
+from erc_core.files import write_json
+from erc_core.weights import load_weights, read_json, save_weights
 
 CHECKPOINT_FORMAT = "kemdy-erc-stage3-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -20,7 +19,7 @@ WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(UserError):
     """The checkpoint and the data (or the files of the checkpoint) do not fit together."""
 
 
@@ -37,11 +36,9 @@ class Stage3Checkpoint:
 
 
 def save_checkpoint(directory, model: ContextualGNN, *, modality, feature_dims, label_names,
-                    num_speakers, train_config: dict, metrics: dict, data: dict) -> None:
+                    num_speakers, train_config: dict, metrics: dict, data: dict, provenance: dict | None = None) -> None:
     directory = Path(directory)
-    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
-    with atomic_path(directory / WEIGHTS_FILE) as tmp:
-        save_file(state, str(tmp), metadata={"format": CHECKPOINT_FORMAT})
+    checksum = save_weights(directory / WEIGHTS_FILE, model, metadata={"format": CHECKPOINT_FORMAT})
     write_json(directory / CONFIG_FILE, {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -51,10 +48,11 @@ def save_checkpoint(directory, model: ContextualGNN, *, modality, feature_dims, 
         "input_dim": int(sum(feature_dims.values())),
         "label_names": list(label_names),
         "num_speakers": int(num_speakers),
-        "weights_sha256": file_sha256(directory / WEIGHTS_FILE),
+        "weights_sha256": checksum,
         "train": train_config,
         "data": data,
         "metrics": metrics,
+        "provenance": provenance,
     })
 
 
@@ -62,23 +60,19 @@ def load_checkpoint(directory, device="cpu") -> Stage3Checkpoint:
     """Rebuild the model from config.json and load the weights onto `device` (any device the
     weights were trained on)."""
     directory = Path(directory)
-    config_file, weights_file = directory / CONFIG_FILE, directory / WEIGHTS_FILE
-    for file in (config_file, weights_file):
-        if not file.is_file():
-            raise FileNotFoundError(f"{directory}: not a stage-3 checkpoint ({file.name} missing)")
-    info = json.loads(config_file.read_text(encoding="utf-8"))
+    config_file = directory / CONFIG_FILE
+    info = read_json(config_file, "stage-3 checkpoint")
     if info.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointMismatchError(f"{config_file}: format {info.get('format')!r}, "
                                       f"expected {CHECKPOINT_FORMAT!r}")
     if info.get("version", 0) > CHECKPOINT_VERSION:
         raise CheckpointMismatchError(f"{config_file}: version {info['version']} is newer than this code")
-    if file_sha256(weights_file) != info["weights_sha256"]:
-        raise CheckpointMismatchError(
-            f"{weights_file}: SHA-256 differs from the one in {config_file.name}; the two files are "
-            "not from the same save")
     model_config = from_dict(ModelConfig, info["model"], source=str(config_file))
     model = ContextualGNN(model_config, info["input_dim"], len(info["label_names"]), info["num_speakers"])
-    model.load_state_dict(load_file(str(weights_file), device="cpu"))
+    try:
+        load_weights(model, directory / WEIGHTS_FILE, info["weights_sha256"], config_file)
+    except UserError as error:
+        raise CheckpointMismatchError(str(error)) from None
     model.to(device).eval()
     return Stage3Checkpoint(model=model, model_config=model_config, modality=info["modality"],
                             feature_dims=info["feature_dims"], label_names=info["label_names"],

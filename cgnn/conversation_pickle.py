@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from erc_core.files import atomic_open, write_json
 from cgnn.safe_unpickle import safe_load
+from erc_core.errors import UserError
+from erc_core.files import atomic_open, write_json
 
 FORMAT_NAME = "kemdy-erc-conversations"
 FORMAT_VERSION = 1
@@ -26,7 +27,7 @@ OPTIONAL_DIALOGUE_KEYS = ("soft_labels", "valence", "arousal")
 UNLABELLED = -1
 
 
-class ConversationFormatError(ValueError):
+class ConversationFormatError(UserError):
     """A conversation pickle (or the data about to become one) breaks the contract."""
 
 

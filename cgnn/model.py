@@ -31,6 +31,7 @@ class ModelConfig:
     rgcn_bases: int = 0             # basis decomposition for many speakers; 0 = none (COGMEN)
     concat_sequence: bool = False   # classify [sequence output, GNN output] (COGMEN concat_gin_gout)
     dropout: float = 0.5
+    num_speakers: int = 0           # speakers per dialogue the graph handles; 0 = the most in the pickle
 
 
 class RelationalGNN(nn.Module):

@@ -17,8 +17,10 @@ import numpy as np
 from numpy._core import multiarray as _multiarray
 from numpy._core import numeric as _numeric
 
+from erc_core.errors import UserError
 
-class UnsafePickleError(pickle.UnpicklingError):
+
+class UnsafePickleError(pickle.UnpicklingError, UserError):
     """The pickle asks for a global outside the allowed set."""
 
 
@@ -68,10 +70,16 @@ class RestrictedUnpickler(pickle.Unpickler):
 
 
 def safe_load(path):
-    """Unpickle the file at `path` with `RestrictedUnpickler`."""
+    """Unpickle the file at `path` with `RestrictedUnpickler`; a damaged or cut-off file is named."""
     path = Path(path)
     with open(path, "rb") as handle:
-        return RestrictedUnpickler(handle, source=str(path)).load()
+        try:
+            return RestrictedUnpickler(handle, source=str(path)).load()
+        except UnsafePickleError:
+            raise
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as error:
+            raise UserError(f"{path}: not a readable pickle ({type(error).__name__}: {error}); the file is damaged, "
+                            "cut off or not a pickle") from None
 
 
 def safe_loads(data: bytes, source="pickle bytes"):

@@ -1,13 +1,13 @@
-"""Train the stage-3 contextual GNN on a conversation pickle.
+"""Stage 3: train the contextual GNN on a conversation pickle.
 
-    python -m cgnn.train --config configs/stage3/default.yaml data=data/demo_features.pkl modality=at
+    kemdy-stage3-train --config configs/stage3/default.yaml data.path=PICKLE run_dir=runs/stage3/NAME
+    python -m cgnn.train --help          (every config key, its type and default)
 
 Plain PyTorch loop: batches of whole dialogues, Adam, ReduceLROnPlateau on the dev loss, model
-selection on dev weighted-F1, early stopping. Writes into `out`: model.safetensors + config.json
-(the best epoch), metrics.json, train_state.pt (for `resume=true`) and, with comet, an offline
-archive under comet/."""
+selection on dev weighted-F1, early stopping. Writes into run_dir: model.safetensors + config.json
+(the best epoch), metrics.json (history, dev / test of the best epoch, provenance),
+learning_curves.png, train_state.pt (for resume=true) and, with comet, an offline archive in comet/."""
 
-import argparse
 import copy
 import dataclasses
 import os
@@ -20,44 +20,25 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from erc_core.device import choose_device
-from erc_core.files import atomic_path, write_json
 from cgnn.batching import iterate_batches, max_speakers, prepare_dialogues
 from cgnn.checkpoint import save_checkpoint
-from erc_core.config import load_config, to_dict
+from cgnn.config import Stage3Config
 from cgnn.conversation_pickle import modality_dims, read_conversations
-from erc_core.metrics import classification_metrics
-from cgnn.model import ContextualGNN, ModelConfig
+from cgnn.model import ContextualGNN
 from cgnn.predict_core import logits_by_dialogue
+from erc_core.cli import parse_config_command, run_command
+from erc_core.config import to_dict
+from erc_core.device import single_device
+from erc_core.errors import UserError
+from erc_core.files import atomic_path, write_json
+from erc_core.metrics import classification_metrics, headline
+from erc_core.plots import save_learning_curves
+from erc_core.provenance import run_provenance
+from erc_core.run_dir import prepare_run_dir
 from erc_core.tracking import start_tracker
 
 STATE_FILE = "train_state.pt"
-
-
-@dataclasses.dataclass
-class TrainConfig:
-    data: str = "data/demo_features.pkl"
-    out: str = "runs/stage3"
-    modality: str = "at"            # a feature name (fused) or one-letter names (a, t, at, atp)
-    num_speakers: int = 0           # 0 = the most speakers in any dialogue of the pickle
-    epochs: int = 55                # COGMEN's IEMOCAP recipe
-    batch_size: int = 32            # dialogues per batch (COGMEN default)
-    lr: float = 1e-4
-    weight_decay: float = 1e-8
-    max_grad_norm: float = 0.0      # 0 = no clipping
-    class_weights: bool = False     # inverse class frequency on the train split
-    scheduler_factor: float = 0.1   # ReduceLROnPlateau on dev loss (torch defaults, as COGMEN)
-    scheduler_patience: int = 10
-    early_stopping: int = 15        # epochs without a better dev weighted-F1; 0 = off
-    seed: int = 24
-    deterministic: bool = False     # torch.use_deterministic_algorithms
-    device: str = "auto"            # auto | cpu | cuda | cuda:1 | mps
-    tracking: str = "auto"          # auto | comet | none
-    comet_project: str = "kemdy-erc-stage3"
-    progress: bool = True
-    resume: bool = False            # continue from <out>/train_state.pt if present
-    max_train_dialogues: int = 0    # quick runs: use only the first N train dialogues
-    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+RUN_FILES = ("model.safetensors", "config.json", "metrics.json", STATE_FILE, "learning_curves.png", "comet")
 
 
 # ---------------------------------------------------------------- setup
@@ -85,10 +66,10 @@ def class_weight_vector(items, num_classes: int) -> torch.Tensor:
 # ---------------------------------------------------------------- one epoch / one evaluation
 
 
-def train_epoch(model, items, optimizer, config: TrainConfig, rng, device, weights) -> float:
+def train_epoch(model, items, optimizer, config: Stage3Config, rng, device, weights) -> float:
     model.train()
     total, count = 0.0, 0
-    for batch in iterate_batches(items, config.batch_size, shuffle=True, rng=rng):
+    for batch in iterate_batches(items, config.data.batch_size, shuffle=True, rng=rng):
         batch = batch.to(device)
         labelled = int((batch.labels >= 0).sum())
         if labelled == 0:
@@ -96,8 +77,8 @@ def train_epoch(model, items, optimizer, config: TrainConfig, rng, device, weigh
         loss = torch.nn.functional.cross_entropy(model(batch), batch.labels, weight=weights, ignore_index=-1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if config.max_grad_norm > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        if config.trainer.gradient_clip_val:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.trainer.gradient_clip_val)
         optimizer.step()
         total += loss.item() * labelled
         count += labelled
@@ -110,11 +91,10 @@ def evaluate(model, items, label_names, batch_size, device, weights=None) -> dic
     gold = torch.cat([item.labels for item in items])
     keep = gold >= 0
     if not keep.any():
-        return {"labelled": 0}
+        return {"n": 0}
     weight = weights.cpu() if weights is not None else None
     loss = torch.nn.functional.cross_entropy(logits[keep], gold[keep], weight=weight).item()
-    result = classification_metrics(gold.numpy(), logits.argmax(-1).numpy(), label_names)
-    return {"loss": loss, **result}
+    return {"loss": loss, **classification_metrics(gold.numpy(), logits.argmax(-1).numpy(), label_names)}
 
 
 # ---------------------------------------------------------------- the run
@@ -123,7 +103,7 @@ def evaluate(model, items, label_names, batch_size, device, weights=None) -> dic
 @dataclasses.dataclass
 class _Run:
     """Everything one training run works with."""
-    config: TrainConfig
+    config: Stage3Config
     data: object               # ConversationSet
     splits: dict               # split -> prepared dialogues
     model: ContextualGNN
@@ -144,62 +124,88 @@ class _Progress:
     epoch: int
 
 
-def train(config: TrainConfig) -> dict:
-    if config.epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {config.epochs}")
+def train(config: Stage3Config) -> dict:
+    _check_ranges(config)
     started = time.time()
+    out = prepare_run_dir(config.run_dir, resume=config.resume, overwrite=config.overwrite,
+                          produced=RUN_FILES, resume_from=STATE_FILE)
+    if config.trainer.cpu_threads:
+        torch.set_num_threads(config.trainer.cpu_threads)
     run = _setup(config)
-    out = Path(config.out)
     progress = _Progress(best_f1=-1.0, best_epoch=0, best_state=None, history=[], epoch=0)
-    if config.resume and (out / STATE_FILE).is_file():
+    if config.resume:
         progress = _restore(out / STATE_FILE, run)
-    tracker = start_tracker(config.tracking, out, config.comet_project, name=out.name)
+    tracker = start_tracker(config.tracking, out)
     try:
         tracker.log_parameters(to_dict(config))
-        bar = tqdm(range(progress.epoch + 1, config.epochs + 1), desc="stage 3",
-                   disable=not config.progress, file=sys.stderr)
-        for epoch in bar:
-            if config.early_stopping and progress.epoch - progress.best_epoch >= config.early_stopping:
-                break  # checked first, so a resumed run that had stopped stays stopped
-            row = _train_one_epoch(run, progress, epoch)
-            tracker.log_metrics(row, step=epoch)
-            bar.set_postfix(loss=f"{row['train_loss']:.3f}", dev_wf1=f"{row['dev_weighted_f1']:.4f}",
-                            best=f"{progress.best_f1:.4f}@{progress.best_epoch}")
+        _epochs(run, progress, tracker)
         summary = _finish(run, progress, started)
         tracker.log_metrics({f"{s}_{k}": v for s in ("dev", "test") if s in summary
-                             for k, v in _headline(summary[s]).items()}, step=progress.epoch)
+                             for k, v in headline(summary[s]).items()}, step=progress.epoch)
         tracker.log_asset(out / "metrics.json")
     finally:
         tracker.end()  # an interrupted run still leaves its tracking archive
     return summary
 
 
-def _setup(config: TrainConfig) -> _Run:
-    set_seed(config.seed, config.deterministic)
-    device = choose_device(config.device)
-    data = read_conversations(config.data)
-    dims = modality_dims(data.feature_dims, config.modality)
-    speakers = config.num_speakers or max_speakers(data.dialogues)
+def _epochs(run: _Run, progress: _Progress, tracker) -> None:
+    trainer = run.config.trainer
+    show_bar = trainer.progress_bar if trainer.progress_bar is not None else sys.stderr.isatty()
+    bar = tqdm(range(progress.epoch + 1, trainer.max_epochs + 1), desc="stage 3", disable=not show_bar,
+               file=sys.stderr, leave=False)
+    for epoch in bar:
+        if trainer.early_stopping_patience and progress.epoch - progress.best_epoch >= trainer.early_stopping_patience:
+            break  # checked first, so a resumed run that had stopped stays stopped
+        row = _train_one_epoch(run, progress, epoch)
+        tracker.log_metrics(row, step=epoch)
+        stopping = bool(trainer.early_stopping_patience) and epoch - progress.best_epoch >= trainer.early_stopping_patience
+        if epoch % trainer.print_every_n_epochs == 0 or epoch == trainer.max_epochs or stopping:
+            tqdm.write(_epoch_line(row, progress, trainer.max_epochs), file=sys.stdout)
+    bar.close()
+
+
+def _epoch_line(row: dict, progress: _Progress, max_epochs: int) -> str:
+    return (f"stage 3 epoch {row['epoch']:>3}/{max_epochs}  train loss {row['train_loss']:.4f}  "
+            f"dev loss {row['dev_loss']:.4f}  dev wF1 {100 * row['dev_weighted_f1']:.2f}  "
+            f"best {100 * progress.best_f1:.2f} @ {progress.best_epoch}")
+
+
+def _check_ranges(config: Stage3Config) -> None:
+    for key, value, minimum in (("trainer.max_epochs", config.trainer.max_epochs, 1),
+                                ("data.batch_size", config.data.batch_size, 1),
+                                ("trainer.print_every_n_epochs", config.trainer.print_every_n_epochs, 1),
+                                ("model.hidden", config.model.hidden, 1)):
+        if value < minimum:
+            raise UserError(f"{key}={value}: expected an integer >= {minimum}")
+
+
+def _setup(config: Stage3Config) -> _Run:
+    set_seed(config.seed, config.trainer.deterministic)
+    device = single_device(config.trainer.accelerator, config.trainer.devices)
+    data = read_conversations(config.data.path)
+    dims = modality_dims(data.feature_dims, config.data.modality)
+    speakers = config.model.num_speakers or max_speakers(data.dialogues)
     splits = _prepared_splits(data, config, speakers)
     model = ContextualGNN(config.model, sum(dims.values()), len(data.label_names), speakers).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=config.scheduler_factor, patience=config.scheduler_patience)
+        optimizer, mode="min", factor=config.optim.scheduler_factor, patience=config.optim.scheduler_patience)
     weights = class_weight_vector(splits["train"], len(data.label_names)).to(device) \
-        if config.class_weights else None
-    info = dict(modality=config.modality, feature_dims=dims, label_names=data.label_names,
+        if config.loss.class_weights else None
+    info = dict(modality=config.data.modality, feature_dims=dims, label_names=data.label_names,
                 num_speakers=speakers, train_config=to_dict(config),
-                data={"path": str(config.data), "pickle_config": data.config})
+                data={"path": str(config.data.path), "pickle_config": data.config},
+                provenance=run_provenance(config.seed, device))
     return _Run(config, data, splits, model, optimizer, scheduler, np.random.default_rng(config.seed),
                 device, weights, info)
 
 
 def _train_one_epoch(run: _Run, progress, epoch: int) -> dict:
     """Train, evaluate dev, step the scheduler, keep the best weights, save the resume state."""
-    config, out = run.config, Path(run.config.out)
+    config, out = run.config, Path(run.config.run_dir)
     train_loss = train_epoch(run.model, run.splits["train"], run.optimizer, config, run.rng, run.device,
                              run.weights)
-    dev = evaluate(run.model, run.splits["dev"], run.data.label_names, config.batch_size, run.device,
+    dev = evaluate(run.model, run.splits["dev"], run.data.label_names, config.data.batch_size, run.device,
                    run.weights)
     run.scheduler.step(dev["loss"])
     row = {"epoch": epoch, "train_loss": train_loss, "dev_loss": dev["loss"], "dev_accuracy": dev["accuracy"],
@@ -210,45 +216,44 @@ def _train_one_epoch(run: _Run, progress, epoch: int) -> dict:
     if dev["weighted_f1"] > progress.best_f1:
         progress.best_f1, progress.best_epoch = dev["weighted_f1"], epoch
         progress.best_state = copy.deepcopy({k: v.cpu() for k, v in run.model.state_dict().items()})
-        save_checkpoint(out, run.model, metrics={"best_epoch": epoch, "dev": _headline(dev)},
-                        **run.checkpoint_info)
+        save_checkpoint(out, run.model, metrics={"best_epoch": epoch, "dev": headline(dev)}, **run.checkpoint_info)
     _save_state(out / STATE_FILE, run, progress)
     write_json(out / "metrics.json", {"status": "running", "history": progress.history})
     return row
 
 
 def _finish(run: _Run, progress, started) -> dict:
-    """Best weights -> dev / test metrics -> final checkpoint and metrics.json."""
-    config, out = run.config, Path(run.config.out)
+    """Best weights -> dev / test metrics -> final checkpoint, metrics.json and learning curves."""
+    config, out = run.config, Path(run.config.run_dir)
     run.model.load_state_dict(progress.best_state)
-    final = {split: evaluate(run.model, items, run.data.label_names, config.batch_size, run.device)
+    final = {split: evaluate(run.model, items, run.data.label_names, config.data.batch_size, run.device)
              for split, items in run.splits.items() if split in ("dev", "test") and items}
-    headline = {"best_epoch": progress.best_epoch, **{s: _headline(m) for s, m in final.items()}}
-    save_checkpoint(out, run.model, metrics=headline, **run.checkpoint_info)
+    best = {"best_epoch": progress.best_epoch, **{s: headline(m) for s, m in final.items()}}
+    save_checkpoint(out, run.model, metrics=best, **run.checkpoint_info)
     summary = {"status": "finished", "best_epoch": progress.best_epoch, "epochs_run": progress.epoch,
                "device": str(run.device), "seconds": round(time.time() - started, 2),
-               "num_speakers": run.checkpoint_info["num_speakers"], "modality": config.modality,
+               "num_speakers": run.checkpoint_info["num_speakers"], "modality": config.data.modality,
+               "provenance": run.checkpoint_info["provenance"],
+               "data_provenance": run.data.config.get("provenance"),
                "history": progress.history, **final}
     write_json(out / "metrics.json", summary)
+    save_learning_curves(progress.history, out / "learning_curves.png", title=f"stage 3: {out.name}",
+                         best_epoch=progress.best_epoch)
     return summary
 
 
-def _prepared_splits(data, config, speakers) -> dict:
+def _prepared_splits(data, config: Stage3Config, speakers) -> dict:
     splits = {name: data.in_split(name) for name in ("train", "dev", "test")}
     for name in ("train", "dev"):
         labelled = sum(int((d["labels"] >= 0).sum()) for d in splits[name])
         if not labelled:
-            raise ValueError(f"{data.source}: no labelled '{name}' utterances; training needs labelled "
-                             "train and dev splits (dev drives model selection)")
-    if config.max_train_dialogues:
-        splits["train"] = splits["train"][: config.max_train_dialogues]
+            raise UserError(f"{data.source}: no labelled '{name}' utterances; training needs labelled "
+                            "train and dev splits (dev drives model selection)")
+    if config.data.max_train_dialogues:
+        splits["train"] = splits["train"][: config.data.max_train_dialogues]
     window = config.model
-    return {name: prepare_dialogues(dialogues, config.modality, speakers, window.wp, window.wf)
+    return {name: prepare_dialogues(dialogues, config.data.modality, speakers, window.wp, window.wf)
             for name, dialogues in splits.items()}
-
-
-def _headline(metrics: dict) -> dict:
-    return {k: metrics[k] for k in ("loss", "accuracy", "weighted_f1", "macro_f1", "labelled") if k in metrics}
 
 
 # ---------------------------------------------------------------- resume state
@@ -280,21 +285,26 @@ def _restore(path, run: _Run) -> _Progress:
 # ---------------------------------------------------------------- command line
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", help="YAML file (configs/stage3/*.yaml)")
-    parser.add_argument("overrides", nargs="*", help="key=value, e.g. modality=t model.wp=-1")
-    args = parser.parse_args(argv)
-    config = load_config(TrainConfig, args.config, args.overrides)
-    summary = train(config)
+def summary_line(run_dir, summary: dict) -> str:
     parts = [f"best epoch {summary['best_epoch']}"]
     for split in ("dev", "test"):
-        if split in summary and summary[split].get("labelled"):
-            m = summary[split]
-            parts.append(f"{split} acc {100 * m['accuracy']:.2f} wF1 {100 * m['weighted_f1']:.2f} "
-                         f"mF1 {100 * m['macro_f1']:.2f}")
-    print(f"{config.out}: " + " | ".join(parts))
+        metrics = summary.get(split) or {}
+        if metrics.get("n"):
+            parts.append(f"{split} acc {100 * metrics['accuracy']:.2f} wF1 {100 * metrics['weighted_f1']:.2f} "
+                         f"mF1 {100 * metrics['macro_f1']:.2f}")
+    return f"stage 3 done: {run_dir}: " + " | ".join(parts)
+
+
+def _main(argv) -> int:
+    config, _ = parse_config_command(Stage3Config, __doc__, argv)
+    if config is None:
+        return 0
+    print(summary_line(config.run_dir, train(config)))
     return 0
+
+
+def main(argv=None) -> int:
+    return run_command(_main, argv)
 
 
 if __name__ == "__main__":

@@ -46,3 +46,15 @@ def choose_device(requested: str = "auto", rank: int | None = None) -> torch.dev
 
 def _mps_available() -> bool:
     return bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
+def single_device(accelerator: str = "auto", devices="auto") -> torch.device:
+    """One device from the shared `trainer.accelerator` / `trainer.devices` keys, for a run that
+    uses a single device (stage 3): devices auto or 1 = the default one, [i] = device i."""
+    if devices in ("auto", 1, "1", None):
+        return choose_device(accelerator)
+    if isinstance(devices, (list, tuple)) and len(devices) == 1 and str(devices[0]).isdigit():
+        if str(accelerator).lower() not in ("cuda", "gpu", "auto"):
+            raise ValueError(f"trainer.devices={list(devices)} picks a GPU index; trainer.accelerator={accelerator!r} has none")
+        return choose_device("cuda", rank=int(devices[0]))
+    raise ValueError(f"trainer.devices={devices!r}: this stage trains on one device; use auto, 1 or [index]")

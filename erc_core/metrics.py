@@ -1,32 +1,49 @@
-"""Classification metrics over labelled utterances, and the confusion-matrix plot."""
+"""The one definition of every reported number, for stage 1, stage 3, eval and the runner.
+
+Weighted- and macro-F1 follow scikit-learn's convention: they average over the classes present
+in the gold labels or the predictions, so a class absent from both does not count as an F1 of 0
+(papers on IEMOCAP / MELD / KEMDy compute them this way). `macro_f1_classes` in every metrics
+file names the classes the macro average covered. Per-class rows and the confusion matrix list
+every class of `label_names`. Only labelled utterances (gold >= 0) count."""
 
 import numpy as np
+import torch
 from sklearn import metrics as skm
 
-from erc_core.files import atomic_path
+VA_NAMES = ("valence", "arousal")
+HEADLINE = ("accuracy", "weighted_f1", "macro_f1")
 
 
 def classification_metrics(gold, predicted, label_names) -> dict:
-    """Accuracy, weighted / macro F1 over all classes in `label_names`, the per-class report and
-    the confusion matrix (rows = gold, columns = predicted). Only labelled (gold >= 0) count."""
+    """n, accuracy, weighted / macro F1, per-class precision / recall / F1 / support and the
+    confusion matrix (rows = gold, columns = predicted)."""
     gold = np.asarray(gold, dtype=np.int64)
     predicted = np.asarray(predicted, dtype=np.int64)
+    if gold.shape != predicted.shape:
+        raise ValueError(f"metrics need one prediction per label; got {gold.shape} labels and {predicted.shape} predictions")
     keep = gold >= 0
     gold, predicted = gold[keep], predicted[keep]
     if gold.size == 0:
-        return {"labelled": 0}
-    classes = np.arange(len(label_names))
-    report = skm.classification_report(gold, predicted, labels=classes, target_names=list(label_names),
-                                       digits=4, zero_division=0, output_dict=True)
+        return {"n": 0}
+    present = np.union1d(gold, predicted)
+    every_class = np.arange(len(label_names))
+    report = skm.classification_report(gold, predicted, labels=every_class, target_names=list(label_names),
+                                       output_dict=True, zero_division=0)
     return {
-        "labelled": int(gold.size),
+        "n": int(gold.size),
         "accuracy": float(skm.accuracy_score(gold, predicted)),
-        "weighted_f1": float(skm.f1_score(gold, predicted, labels=classes, average="weighted",
-                                          zero_division=0)),
-        "macro_f1": float(skm.f1_score(gold, predicted, labels=classes, average="macro", zero_division=0)),
-        "per_class": {name: report[name] for name in label_names},
-        "confusion_matrix": skm.confusion_matrix(gold, predicted, labels=classes).tolist(),
+        "weighted_f1": float(skm.f1_score(gold, predicted, labels=present, average="weighted", zero_division=0)),
+        "macro_f1": float(skm.f1_score(gold, predicted, labels=present, average="macro", zero_division=0)),
+        "macro_f1_classes": [label_names[i] for i in present],
+        "per_class": {name: {key: float(report[name][key]) for key in ("precision", "recall", "f1-score", "support")}
+                      for name in label_names},
+        "confusion_matrix": skm.confusion_matrix(gold, predicted, labels=every_class).tolist(),
     }
+
+
+def headline(metrics: dict) -> dict:
+    """The numbers a summary line or a table shows."""
+    return {k: metrics[k] for k in ("loss", *HEADLINE, "n") if k in metrics}
 
 
 def report_text(gold, predicted, label_names) -> str:
@@ -37,27 +54,27 @@ def report_text(gold, predicted, label_names) -> str:
                                       digits=4, zero_division=0)
 
 
-def save_confusion_matrix(matrix, label_names, path, title="") -> None:
-    """Row-normalised colours with raw counts written in each cell; written atomically as PNG."""
-    from matplotlib.figure import Figure  # no pyplot: no global backend state
+def concordance_correlation(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Lin's CCC of two vectors [N] (population moments): 2 cov / (var_p + var_t + (mu_p - mu_t)^2).
+    Differentiable: the CCC loss of stage 1 is 1 - this."""
+    if pred.shape != target.shape or pred.dim() != 1:
+        raise ValueError(f"concordance_correlation: expected two [N] vectors, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    pred = pred.float()
+    target = target.float()
+    pred_mean, target_mean = pred.mean(), target.mean()
+    covariance = ((pred - pred_mean) * (target - target_mean)).mean()
+    denominator = pred.var(unbiased=False) + target.var(unbiased=False) + (pred_mean - target_mean) ** 2
+    return 2.0 * covariance / (denominator + eps)
 
-    matrix = np.asarray(matrix)
-    row_sums = matrix.sum(axis=1, keepdims=True)
-    share = np.divide(matrix, row_sums, out=np.zeros(matrix.shape, float), where=row_sums > 0)
-    size = 1.0 + 0.7 * len(label_names)
-    figure = Figure(figsize=(size + 1.5, size))
-    axes = figure.subplots()
-    image = axes.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
-    axes.set_xticks(range(len(label_names)), label_names, rotation=45, ha="right")
-    axes.set_yticks(range(len(label_names)), label_names)
-    axes.set_xlabel("predicted")
-    axes.set_ylabel("gold")
-    if title:
-        axes.set_title(title)
-    for (row, col), count in np.ndenumerate(matrix):
-        axes.text(col, row, str(count), ha="center", va="center",
-                  color="white" if share[row, col] > 0.5 else "black", fontsize=8)
-    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04, label="share of gold row")
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=120)
+
+def va_metrics(predicted, target) -> dict:
+    """{'ccc_valence', 'ccc_arousal', 'va_n'} over the rows whose two targets are both known
+    (a blank valence / arousal cell in the annotation is NaN and is left out)."""
+    predicted = torch.as_tensor(np.asarray(predicted, dtype=np.float32))
+    target = torch.as_tensor(np.asarray(target, dtype=np.float32))
+    known = torch.isfinite(target).all(dim=1)
+    if int(known.sum()) < 2:
+        return {"va_n": int(known.sum())}
+    result = {f"ccc_{name}": float(concordance_correlation(predicted[known, i], target[known, i]))
+              for i, name in enumerate(VA_NAMES)}
+    return {**result, "va_n": int(known.sum())}

@@ -20,11 +20,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import torch
-from safetensors.torch import load_file, save_file
-
-from erc_core.files import atomic_path, file_sha256, write_json
 from erc_core.config import from_dict
+from erc_core.errors import UserError
+from erc_core.files import write_json
+from erc_core.weights import load_weights, read_json, save_weights
 from feature_extractor.extractor import AudioTextExtractor
 from feature_extractor.training.config import ModelConfig
 
@@ -36,30 +35,28 @@ ENCODER_FOLDERS = {"text": "text_encoder", "audio": "audio_encoder"}
 
 
 def export_dir_of(path) -> Path:
-    """Accept a run folder or its export folder."""
+    """The export folder of a stage-1 run folder, or the export folder itself."""
     path = Path(path)
-    return path if (path / SPEC_FILE).is_file() else path / "export"
+    for candidate in (path, path / "export"):
+        if (candidate / SPEC_FILE).is_file():
+            return candidate
+    raise UserError(f"{path}: not a stage-1 run or export folder (no {SPEC_FILE} in it or in its export/ folder)")
 
 
 def save_export(export_dir, model: AudioTextExtractor, spec: dict) -> None:
     """Write weights, encoder folders (once) and the spec. `spec` must be JSON-able."""
     export_dir = Path(export_dir)
     _save_encoder_folders(export_dir, model)
-    state = {name: tensor.detach().to("cpu").contiguous() for name, tensor in model.state_dict().items()}
-    with atomic_path(export_dir / WEIGHTS_FILE) as tmp:
-        save_file(state, str(tmp))
-        checksum = file_sha256(tmp)
+    checksum = save_weights(export_dir / WEIGHTS_FILE, model)
     full_spec = dict(spec, format=EXPORT_FORMAT, version=EXPORT_VERSION, weights_sha256=checksum)
     write_json(export_dir / SPEC_FILE, full_spec)
 
 
 def read_export_spec(path) -> dict:
     spec_path = export_dir_of(path) / SPEC_FILE
-    if not spec_path.is_file():
-        raise FileNotFoundError(f"{spec_path}: no stage-1 export here (expected {SPEC_FILE} from feature_extractor.training.train)")
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    spec = read_json(spec_path, "stage-1 export")
     if spec.get("format") != EXPORT_FORMAT or spec.get("version") != EXPORT_VERSION:
-        raise ValueError(
+        raise UserError(
             f"{spec_path}: format {spec.get('format')!r} version {spec.get('version')!r}; "
             f"expected {EXPORT_FORMAT!r} version {EXPORT_VERSION}"
         )
@@ -70,13 +67,10 @@ def load_export(path, device="cpu") -> tuple[AudioTextExtractor, dict]:
     """Rebuild the model from the export alone (no hub access) and load its weights, strictly."""
     export_dir = export_dir_of(path)
     spec = read_export_spec(export_dir)
-    weights = export_dir / WEIGHTS_FILE
-    if file_sha256(weights) != spec["weights_sha256"]:
-        raise ValueError(f"{weights}: checksum differs from {SPEC_FILE} (an interrupted export?); re-export the run")
     model_cfg = local_model_config(spec, export_dir)
     _check_encoder_folders(spec, export_dir)
     model = AudioTextExtractor(model_cfg, num_classes=len(spec["label_names"]), pretrained=False)
-    load_weights_strict(model, load_file(str(weights)), source=str(weights))
+    load_weights(model, export_dir / WEIGHTS_FILE, spec["weights_sha256"], export_dir / SPEC_FILE)
     return model.to(device).eval(), spec
 
 
@@ -88,27 +82,6 @@ def local_model_config(spec: dict, export_dir: Path) -> ModelConfig:
     if (export_dir / ENCODER_FOLDERS["audio"]).is_dir():
         model_cfg.audio.name = str(export_dir / ENCODER_FOLDERS["audio"])
     return model_cfg
-
-
-def load_weights_strict(model: torch.nn.Module, state: dict, source: str) -> None:
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong_shape = [
-        f"{name}: checkpoint {tuple(state[name].shape)}, model {tuple(expected[name].shape)}"
-        for name in sorted(set(state) & set(expected))
-        if state[name].shape != expected[name].shape
-    ]
-    problems = []
-    if missing:
-        problems.append(f"missing from the checkpoint: {_first(missing)}")
-    if unexpected:
-        problems.append(f"not in the model: {_first(unexpected)}")
-    if wrong_shape:
-        problems.append(f"shape mismatch: {_first(wrong_shape)}")
-    if problems:
-        raise ValueError(f"{source}: weights do not fit the model built from its config; " + "; ".join(problems))
-    model.load_state_dict(state, strict=True)
 
 
 def _save_encoder_folders(export_dir: Path, model: AudioTextExtractor) -> None:
@@ -153,8 +126,3 @@ def encoder_architectures(model: AudioTextExtractor) -> dict:
             config = hf_model.config.to_dict()
             found[kind] = {key: config[key] for key in ARCHITECTURE_KEYS if key in config}
     return json.loads(json.dumps(found))  # tuples -> lists, as they come back from JSON
-
-
-def _first(items, limit: int = 5) -> str:
-    shown = ", ".join(items[:limit])
-    return shown + (f" (+{len(items) - limit} more)" if len(items) > limit else "")

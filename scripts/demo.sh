@@ -31,8 +31,8 @@ echo "== stage 2: per-utterance features -> conversation pickle =="
 
 echo "== stage 3: contextual GNN (modality at) =="
 rm -rf "$work/stage3_at"
-"$PY" -m cgnn.train --config configs/stage3/demo.yaml data="$work/features.pkl" \
-  modality=at out="$work/stage3_at" progress=false
+"$PY" -m cgnn.train --config configs/stage3/demo.yaml data.path="$work/features.pkl" \
+  data.modality=at run_dir="$work/stage3_at"
 
 echo "== evaluation on the test sessions =="
 "$PY" -m cgnn.eval --checkpoint "$work/stage3_at" --data "$work/features.pkl" --split test \

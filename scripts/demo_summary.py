@@ -28,13 +28,13 @@ def load_stage1(path: Path) -> dict:
 
 def load_stage3(path: Path) -> dict:
     metrics = _read_json(path)
-    if any(k not in metrics for k in HEADLINE + ("labelled", "split")):
+    if any(k not in metrics for k in HEADLINE + ("n", "split")):
         raise ValueError(f"{path}: expected a cgnn.eval metrics.json with {', '.join(HEADLINE)}, "
-                         "labelled and split")
+                         "n and split")
     if metrics["split"] != "test":
         raise ValueError(f"{path}: evaluated on split {metrics['split']!r}, expected 'test'")
     name = f"stage 3 GNN, modality {metrics.get('modality', '?')}"
-    return {"name": name, "n": int(metrics["labelled"]), **{k: float(metrics[k]) for k in HEADLINE}}
+    return {"name": name, "n": int(metrics["n"]), **{k: float(metrics[k]) for k in HEADLINE}}
 
 
 def _read_json(path: Path) -> dict:

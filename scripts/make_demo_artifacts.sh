@@ -37,8 +37,8 @@ for modality in "${modalities[@]}"; do
   echo "== stage 3: modality $modality =="
   run="$work/stage3_$modality"
   rm -rf "$run"
-  "$PY" -m cgnn.train --config configs/stage3/demo.yaml data=data/demo_features.pkl \
-    modality="$modality" out="$run" tracking=none progress=false
+  "$PY" -m cgnn.train --config configs/stage3/demo.yaml data.path=data/demo_features.pkl \
+    data.modality="$modality" run_dir="$run" tracking.comet=false trainer.progress_bar=false
   target="model_checkpoints/demo_stage3_$modality"
   rm -rf "$target.tmp"
   mkdir -p "$target.tmp"

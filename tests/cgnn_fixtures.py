@@ -35,3 +35,17 @@ def make_dialogues(count=12, dims=None, num_classes=3, speakers=2, lengths=(3, 9
 def write_pickle(path, dialogues=None, label_names=None, **kwargs):
     dialogues = dialogues if dialogues is not None else make_dialogues(**kwargs)
     return write_conversations(path, dialogues, label_names or LABELS, {"producer": "tests"})
+
+
+SMALL_RUN = ("data.modality=at", "trainer.max_epochs=4", "data.batch_size=4", "optim.lr=3e-3",
+             "trainer.early_stopping_patience=0", "tracking.comet=false", "trainer.progress_bar=false",
+             "trainer.accelerator=cpu", "model.hidden=16", "model.encoder_heads=2",
+             "model.encoder_feedforward=32", "model.dropout=0.1")
+
+
+def stage3_config(data, run_dir, *overrides):
+    """A seconds-long stage-3 config, built through the real config loader (later overrides win)."""
+    from cgnn.config import Stage3Config
+    from erc_core.config import load_config
+
+    return load_config(Stage3Config, None, [f"data.path={data}", f"run_dir={run_dir}", *SMALL_RUN, *overrides])

@@ -28,7 +28,8 @@ def tiny_overrides(run_dir, index, *extra) -> list:
     return [
         f"run_dir={run_dir}",
         f"data.index={index}",
-        "tiny_preset.enabled=true",
+        "model.text.name=tiny",
+        "model.audio.name=tiny",
         "tiny_preset.hidden=32",
         "tiny_preset.conv_dim=16",
         "model.audio.kind=hf",
@@ -53,11 +54,11 @@ def tiny_overrides(run_dir, index, *extra) -> list:
 def trained_tiny_run(tmp_path_factory) -> dict:
     """One finished 1-epoch training run: {'run_dir', 'summary', 'index', 'root'}."""
     if "run" not in _BUILT:
-        from feature_extractor.training.train import main
+        from feature_extractor.training.train import train_from_args
 
         corpus = tiny_corpus(tmp_path_factory)
         run_dir = tmp_path_factory.mktemp("tiny_run") / "run"
-        summary = main(["--config", str(repo_root() / "configs/stage1/demo.yaml"), *tiny_overrides(run_dir, corpus["index"])])
+        summary = train_from_args(["--config", str(repo_root() / "configs/stage1/demo.yaml"), *tiny_overrides(run_dir, corpus["index"])])
         _BUILT["run"] = {"run_dir": run_dir, "summary": summary, **corpus}
     return _BUILT["run"]
 

@@ -13,21 +13,12 @@ from cgnn import eval as cgnn_eval
 from cgnn import train as cgnn_train
 from cgnn.checkpoint import load_checkpoint
 from cgnn.conversation_pickle import read_conversations
-from cgnn.model import ModelConfig
 from cgnn.predict_core import predict_dialogue
-from cgnn.train import TrainConfig, train
-from cgnn_fixtures import LABELS, make_dialogues, write_pickle
+from cgnn.train import train
+from cgnn_fixtures import LABELS, make_dialogues, stage3_config, write_pickle
 
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[1]
-SMALL = ModelConfig(hidden=16, encoder_heads=2, encoder_feedforward=32, dropout=0.1)
-
-
-def small_config(data, out, **changes):
-    values = dict(data=str(data), out=str(out), modality="at", epochs=4, batch_size=4, lr=3e-3,
-                  early_stopping=0, tracking="none", progress=False, model=SMALL)
-    values.update(changes)
-    return TrainConfig(**values)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +27,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("stage3")
     data = root / "conv.pkl"
     write_pickle(data, count=16, seed=3)
-    summary = train(small_config(data, root / "run", epochs=6, lr=1e-2))
+    summary = train(stage3_config(data, root / "run", "trainer.max_epochs=6", "optim.lr=1e-2"))
     return data, root / "run", summary
 
 
@@ -50,7 +41,7 @@ def test_training_lowers_the_loss_and_writes_a_checkpoint(trained):
     assert info["label_names"] == LABELS and info["modality"] == "at"
     assert info["feature_dims"] == {"a": 6, "t": 5} and info["input_dim"] == 11
     assert info["num_speakers"] == 2 and info["model"]["hidden"] == 16
-    assert info["train"]["lr"] == 1e-2
+    assert info["train"]["optim"]["lr"] == 1e-2
     assert info["metrics"]["best_epoch"] == summary["best_epoch"]
     assert set(info["metrics"]) >= {"dev", "test"}
     best_dev = max(row["dev_weighted_f1"] for row in summary["history"])
@@ -60,9 +51,10 @@ def test_training_lowers_the_loss_and_writes_a_checkpoint(trained):
 def test_resume_continues_exactly_where_it_stopped(tmp_path):
     data = tmp_path / "conv.pkl"
     write_pickle(data, count=8, seed=5)
-    straight = train(small_config(data, tmp_path / "straight", epochs=3, deterministic=True))
-    train(small_config(data, tmp_path / "resumed", epochs=2, deterministic=True))
-    resumed = train(small_config(data, tmp_path / "resumed", epochs=3, deterministic=True, resume=True))
+    straight = train(stage3_config(data, tmp_path / "straight", "trainer.max_epochs=3", "trainer.deterministic=true"))
+    train(stage3_config(data, tmp_path / "resumed", "trainer.max_epochs=2", "trainer.deterministic=true"))
+    resumed = train(stage3_config(data, tmp_path / "resumed", "trainer.max_epochs=3", "trainer.deterministic=true",
+                                  "resume=true"))
     torch.use_deterministic_algorithms(False)
     assert resumed["history"] == straight["history"]
     a = (tmp_path / "straight" / "model.safetensors").read_bytes()
@@ -74,8 +66,8 @@ def test_cli_reads_yaml_and_overrides(tmp_path):
     data = tmp_path / "conv.pkl"
     write_pickle(data, count=6)
     out = tmp_path / "cli_run"
-    code = cgnn_train.main(["--config", str(REPO / "configs/stage3/default.yaml"), f"data={data}",
-                            f"out={out}", "epochs=1", "tracking=none", "progress=false", "modality=t",
+    code = cgnn_train.main(["--config", str(REPO / "configs/stage3/default.yaml"), f"data.path={data}",
+                            f"run_dir={out}", "trainer.max_epochs=1", "tracking.comet=false", "data.modality=t",
                             "model.hidden=8", "model.encoder_heads=2", "model.encoder=gru", "model.wp=-1"])
     assert code == 0
     info = json.loads((out / "config.json").read_text())
@@ -105,7 +97,7 @@ def test_eval_on_cpu_writes_consistent_outputs(trained, tmp_path):
         assert row["predicted"] == LABELS[int(np.argmax(probs))]
     accuracy = np.mean([r["gold"] == r["predicted"] for r in rows])
     assert metrics["accuracy"] == pytest.approx(accuracy)
-    assert metrics["labelled"] == len(rows)
+    assert metrics["n"] == len(rows)
     assert np.sum(metrics["confusion_matrix"]) == len(rows)
 
 
@@ -159,7 +151,7 @@ def test_run_eval_sh_prints_one_line_per_checkpoint(trained, tmp_path):
     metrics = json.loads((tmp_path / "ev" / "demo_stage3_at" / "metrics.json").read_text())
     assert lines[0] == (f"demo_stage3_at [test] acc {100 * metrics['accuracy']:.2f}  "
                         f"wF1 {100 * metrics['weighted_f1']:.2f}  mF1 {100 * metrics['macro_f1']:.2f}  "
-                        f"(n={metrics['labelled']})")
+                        f"(n={metrics['n']})")
     empty = subprocess.run(["bash", str(REPO / "run_eval.sh")], capture_output=True, text=True, timeout=60,
                            env={**env, "CHECKPOINTS": str(tmp_path / "nothing")})
     assert empty.returncode == 1 and "no stage-3 checkpoints" in empty.stderr
@@ -179,6 +171,6 @@ def test_offline_comet_makes_no_network_attempt(tmp_path, monkeypatch):
     monkeypatch.delenv("COMET_API_KEY", raising=False)
     data = tmp_path / "conv.pkl"
     write_pickle(data, count=6)
-    train(small_config(data, tmp_path / "run", epochs=1, tracking="auto"))
+    train(stage3_config(data, tmp_path / "run", "trainer.max_epochs=1", "tracking.comet=true"))
     assert attempts == []
     assert list((tmp_path / "run" / "comet").glob("*.zip"))

@@ -22,7 +22,7 @@ def stage1_file(tmp_path, wf1=0.40, n=148):
 
 def stage3_file(tmp_path, name, wf1, n=148, split="test"):
     return write(tmp_path / f"{name}.json", {"split": split, "modality": name, "accuracy": 0.55,
-                                             "weighted_f1": wf1, "macro_f1": 0.35, "labelled": n})
+                                             "weighted_f1": wf1, "macro_f1": 0.35, "n": n})
 
 
 def test_says_which_gnn_beat_stage1_and_by_how_much(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """Stage-1 losses against values worked out by hand (or with plain Python floats)."""
 
+import dataclasses
 import math
 
 import pytest
@@ -9,11 +10,11 @@ import torch.nn.functional as F
 from feature_extractor.heads.base import HeadOutput
 from feature_extractor.training.losses.loss import (
     LossConfig,
-    ccc_per_dimension,
     compute_loss,
-    concordance_correlation,
     peakl_targets,
 )
+from erc_core.config import ConfigError, load_config
+from erc_core.metrics import concordance_correlation, va_metrics
 
 K = 7
 
@@ -95,12 +96,13 @@ def test_ccc_penalises_a_shift_that_pearson_ignores():
     assert concordance_correlation(x + 1.0, x).item() == pytest.approx(0.8, abs=1e-6)
 
 
-def test_ccc_per_dimension_names_valence_and_arousal():
+def test_va_metrics_name_valence_and_arousal_and_skip_blank_targets():
     x = torch.tensor([-2.0, -1.0, 0.0, 1.0, 2.0])
     pred = torch.stack([x, -x], dim=1)
     target = torch.stack([x, x], dim=1)
-    got = ccc_per_dimension(pred, target)
-    assert got == pytest.approx({"ccc_valence": 1.0, "ccc_arousal": -1.0}, abs=1e-6)
+    with_blank = torch.cat([target, torch.tensor([[float("nan"), 1.0]])])
+    got = va_metrics(torch.cat([pred, torch.tensor([[9.0, 9.0]])]), with_blank)
+    assert got == pytest.approx({"ccc_valence": 1.0, "ccc_arousal": -1.0, "va_n": 5}, abs=1e-6)
 
 
 # --- classification ----------------------------------------------------------------------------
@@ -199,8 +201,32 @@ def test_errors_say_what_is_missing():
         compute_loss(output(logits), labels, None, None, LossConfig(target="peakl"))
     with pytest.raises(ValueError, match=r"rows \[1\] have labels \[7\]"):
         compute_loss(output(logits), torch.tensor([0, 7]), None, None, LossConfig())
-    with pytest.raises(ValueError, match=r"rows \[0\] have a non-finite"):
-        va = torch.tensor([[float("nan"), 3.0], [2.0, 3.0]])
-        compute_loss(output(logits, torch.ones(2, 2)), labels, None, va, LossConfig(regression="mse"))
-    with pytest.raises(ValueError, match="loss.kind: expected one of ce, focal"):
-        LossConfig(kind="dice")
+    with pytest.raises(ConfigError, match="loss.kind: Invalid value 'dice', expected one of"):
+        load_config(LossHolder, None, ["loss.kind=dice"])
+
+
+@dataclasses.dataclass
+class LossHolder:
+    loss: LossConfig = dataclasses.field(default_factory=LossConfig)
+
+
+def test_blank_valence_or_arousal_rows_are_left_out_of_the_regression():
+    torch.manual_seed(4)
+    logits, labels = torch.randn(4, K), torch.randint(0, K, (4,))
+    va_pred = torch.randn(4, 2, requires_grad=True)
+    va_true = torch.tensor([[1.0, 2.0], [float("nan"), 3.0], [4.0, 5.0], [2.0, float("nan")]])
+    cfg = LossConfig(regression="mse")
+    got = compute_loss(output(logits, va_pred), labels, None, va_true, cfg)
+    known = [0, 2]
+    mse = ((va_pred[known] - va_true[known]) ** 2).mean()
+    assert got.item() == pytest.approx((0.7 * F.cross_entropy(logits, labels) + 0.3 * mse).item(), abs=1e-5)
+    got.backward()
+    assert torch.isfinite(va_pred.grad).all() and (va_pred.grad[[1, 3]] == 0).all()
+
+
+def test_a_batch_with_every_valence_blank_trains_the_classifier_alone():
+    logits, labels = torch.randn(2, K), torch.tensor([0, 1])
+    va_true = torch.full((2, 2), float("nan"))
+    for kind in ("mse", "ccc"):
+        got = compute_loss(output(logits, torch.randn(2, 2)), labels, None, va_true, LossConfig(regression=kind))
+        assert got.item() == pytest.approx(0.7 * F.cross_entropy(logits, labels).item(), abs=1e-6)

@@ -10,7 +10,7 @@ from cgnn.conversation_pickle import read_conversations
 from feature_extractor.corpus import build_index, write_index
 from feature_extractor.extraction.extract import main as extract_main
 from feature_extractor.synthetic.generator import generate_corpus
-from feature_extractor.training.train import main as train_main
+from feature_extractor.training.train import train_from_args
 from tests.stage12_fixtures import repo_root, tiny_overrides
 
 
@@ -44,7 +44,7 @@ def test_tiny_pipeline_makes_no_network_attempt(network_attempts, tmp_path, monk
     generate_corpus(tmp_path / "corpus", preset="tiny", dataset="KEMDy19", seed=1)
     write_index(build_index(tmp_path / "corpus", dataset="KEMDy19"), tmp_path / "index")
     run_dir = tmp_path / "run"
-    summary = train_main(["--config", str(repo_root() / "configs/stage1/demo.yaml"),
+    summary = train_from_args(["--config", str(repo_root() / "configs/stage1/demo.yaml"),
                           *tiny_overrides(run_dir, tmp_path / "index", "tracking.comet=true")])
     assert list((run_dir / "comet").glob("*.zip")), "the offline Comet archive was not written"
     extract_main(["--checkpoint", str(run_dir), "--index", str(tmp_path / "index"), "--out", str(tmp_path / "f.pkl"),

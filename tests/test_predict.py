@@ -15,25 +15,17 @@ from cgnn.checkpoint import CheckpointMismatchError
 from cgnn.conversation_pickle import write_conversations
 from cgnn.eval import evaluate_checkpoint
 from erc_core.labels import EMOTIONS
-from cgnn.model import ModelConfig
-from cgnn.train import TrainConfig, train
+from cgnn.train import train
 from feature_extractor.extraction.conversation_folder import MANIFEST_NAME, ManifestError, conversation_table
 from feature_extractor.extraction.extract import main as extract_main
 from feature_extractor.extraction.extract import skipped_path
 from feature_extractor.extraction.predict import PredictOptions, SkippedUtterancesError, main, predict
-from tests.cgnn_fixtures import make_dialogues
+from tests.cgnn_fixtures import make_dialogues, stage3_config
 from tests.stage12_fixtures import trained_tiny_run
 
-SMALL = ModelConfig(hidden=16, encoder_heads=2, encoder_feedforward=32, dropout=0.1)
 PROBABILITY_COLUMNS = [f"prob_{name}" for name in EMOTIONS]
 NO_TIES = "Sess19_script01"      # a test-split dialogue without tie labels (same in both indexes)
 WITH_TIE = "Sess01_script01"     # the tiny corpus (seed 0) writes one tie here
-
-
-def stage3_config(data, out, **changes) -> TrainConfig:
-    values = dict(data=str(data), out=str(out), modality="at", epochs=3, batch_size=4, lr=3e-3,
-                  early_stopping=0, tracking="none", progress=False, device="cpu", model=SMALL)
-    return TrainConfig(**{**values, **changes})
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +37,7 @@ def pipeline(tmp_path_factory):
     pickle_path = root / "features.pkl"
     extract_main(["--checkpoint", str(run["run_dir"]), "--index", str(run["index"]), "--out", str(pickle_path),
                   "--num-workers", "0", "--threads", "1", "--no-progress"])
-    train(stage3_config(pickle_path, root / "stage3"))
+    train(stage3_config(pickle_path, root / "stage3", "trainer.max_epochs=3"))
     index = pd.read_csv(run["index"] / "index.csv", dtype=str, keep_default_na=False)
     return {**run, "pickle": pickle_path, "stage3": root / "stage3", "index_frame": index}
 
@@ -250,7 +242,7 @@ def test_more_speakers_than_the_stage3_model_knows_are_refused(pipeline, two_wav
 def test_a_stage3_model_with_other_feature_widths_is_refused(pipeline, tmp_path):
     dialogues = make_dialogues(count=12, dims={"a": 32, "t": 8}, num_classes=len(EMOTIONS), seed=1)
     write_conversations(tmp_path / "other.pkl", dialogues, EMOTIONS, {"producer": "tests"})
-    train(stage3_config(tmp_path / "other.pkl", tmp_path / "other", epochs=1))
+    train(stage3_config(tmp_path / "other.pkl", tmp_path / "other", "trainer.max_epochs=1"))
     with pytest.raises(CheckpointMismatchError, match=r"t: stage 3 expects 8, stage 1 gives 32"):
         run_predict(pipeline, tmp_path / "x.csv", stage3=tmp_path / "other", corpus=str(pipeline["root"]), dialogue=NO_TIES)
     assert not list(tmp_path.glob("x.csv*"))

@@ -76,7 +76,7 @@ def test_checkpoint_reproduces_its_recorded_metrics(demo, name, split, tmp_path)
     result = evaluate_checkpoint(CHECKPOINTS / name, PICKLE, split, tmp_path, device="cpu")
     recorded = json.loads((CHECKPOINTS / name / "config.json").read_text(encoding="utf-8"))["metrics"][split]
     utterances = sum(len(d["segment_ids"]) for d in demo.in_split(split))
-    assert result["labelled"] == recorded["labelled"] == utterances
+    assert result["n"] == recorded["n"] == utterances
     for key in HEADLINE:
         assert result[key] == pytest.approx(recorded[key], abs=1e-9), key
     # accuracy counted by hand from the written predictions, not through erc_core.metrics

@@ -9,12 +9,12 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
+from erc_core.errors import UserError
 from erc_core.labels import EMOTIONS
 from feature_extractor.export import load_export
 from feature_extractor.corpus import read_index
 from feature_extractor.inputs.index_table import check_labels
 from feature_extractor.training.lightning_module import gather_records, warmup_then_linear_decay
-from feature_extractor.metrics import classification_metrics
 from tests.stage12_fixtures import repo_root, tiny_corpus, tiny_overrides, trained_tiny_run
 
 
@@ -36,7 +36,9 @@ def test_run_folder_holds_export_metrics_config_and_resumable_checkpoint(run):
     checkpoint = torch.load(run_dir / "checkpoints/last.ckpt", weights_only=True)
     n_train = int((read_index(run["index"])["split"] == "train").sum())
     assert checkpoint["global_step"] == -(-n_train // 8)  # one epoch of batch-8 steps
-    resolved = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
+    given = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
+    assert given["model"]["text"]["name"] == "tiny"  # as the user wrote it
+    resolved = yaml.safe_load((run_dir / "export" / "config.yaml").read_text(encoding="utf-8"))
     assert resolved["model"]["text"]["name"] == str(run_dir / "tiny_models" / "text")  # the preset folder was used
     assert list((run_dir / "comet").glob("*.zip")), "offline Comet archive missing"
 
@@ -51,8 +53,8 @@ def test_metrics_cover_the_complete_test_split(run):
     assert test["n"] == n_test > 0
     assert set(test["per_class"]) == set(EMOTIONS)
     assert sum(test["per_class"][name]["support"] for name in EMOTIONS) == n_test
-    assert np.asarray(test["confusion"]).sum() == n_test
-    assert test["accuracy"] == pytest.approx(np.trace(np.asarray(test["confusion"])) / n_test)
+    assert np.asarray(test["confusion_matrix"]).sum() == n_test
+    assert test["accuracy"] == pytest.approx(np.trace(np.asarray(test["confusion_matrix"])) / n_test)
 
 
 def test_export_reloads_offline_into_the_same_weights(run):
@@ -67,30 +69,20 @@ def test_export_reloads_offline_into_the_same_weights(run):
 
 
 def test_a_second_fresh_run_into_a_used_folder_is_refused(run):
-    from feature_extractor.training.train import main
+    from feature_extractor.training.train import train_from_args
 
     config = str(repo_root() / "configs/stage1/demo.yaml")
-    with pytest.raises(FileExistsError, match="resume=true"):
-        main(["--config", config, *tiny_overrides(run["run_dir"], run["index"])])
+    with pytest.raises(UserError, match="resume=true to continue it, overwrite=true"):
+        train_from_args(["--config", config, *tiny_overrides(run["run_dir"], run["index"])])
 
 
 def test_resume_without_a_checkpoint_is_refused(tmp_path_factory, tmp_path):
-    from feature_extractor.training.train import main
+    from feature_extractor.training.train import train_from_args
 
     corpus = tiny_corpus(tmp_path_factory)
     config = str(repo_root() / "configs/stage1/demo.yaml")
-    with pytest.raises(FileNotFoundError, match="last.ckpt"):
-        main(["--config", config, *tiny_overrides(tmp_path / "fresh", corpus["index"], "resume=true")])
-
-
-def test_metrics_by_hand():
-    # labels 0 0 1 2, predictions 0 1 1 2: class 0 P=1 R=.5, class 1 P=.5 R=1, class 2 perfect
-    metrics = classification_metrics([0, 0, 1, 2], [0, 1, 1, 2], EMOTIONS)
-    assert metrics["accuracy"] == pytest.approx(0.75)
-    assert metrics["weighted_f1"] == pytest.approx((2 * 2 / 3 + 2 / 3 + 1) / 4)
-    assert metrics["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 7)  # absent classes count as 0
-    assert metrics["per_class"]["happy"]["precision"] == pytest.approx(0.5)
-    assert metrics["confusion"][0][:3] == [1, 1, 0]
+    with pytest.raises(UserError, match="last.ckpt: resume=true but there is no saved state"):
+        train_from_args(["--config", config, *tiny_overrides(tmp_path / "fresh", corpus["index"], "resume=true")])
 
 
 def test_schedule_warms_up_then_decays_linearly():

@@ -46,23 +46,45 @@ class BestExportCallback(pl.Callback):
 
 
 class MetricsHistoryCallback(pl.Callback):
-    """Appends each epoch's dev metrics to a history and rewrites <run_dir>/metrics.json."""
+    """Appends each epoch's dev metrics (and the epoch's mean train loss) to a history, rewrites
+    <run_dir>/metrics.json and prints one line per epoch (rank 0)."""
 
-    def __init__(self, metrics_path, best: BestExportCallback):
+    def __init__(self, metrics_path, best: BestExportCallback, trainer_cfg, extra: dict | None = None):
         self.path = Path(metrics_path)
         self.best = best
+        self.trainer_cfg = trainer_cfg
+        self.extra = dict(extra or {})
         self.history = []
 
     def on_validation_end(self, trainer, pl_module):
         metrics = pl_module.last_metrics.get("dev")
         if trainer.sanity_checking or metrics is None:
             return
-        self.history.append({"epoch": trainer.current_epoch, "global_step": trainer.global_step, **metrics})
+        entry = {"epoch": trainer.current_epoch, "global_step": trainer.global_step,
+                 "train_loss": pl_module.epoch_train_loss(), **metrics}
+        self.history.append(entry)
         if trainer.is_global_zero:
             self.write()
+            self._print(entry, trainer)
+
+    def _print(self, entry, trainer) -> None:
+        epoch, last = entry["epoch"] + 1, trainer.max_epochs
+        if epoch % self.trainer_cfg.print_every_n_epochs and epoch != last:
+            return
+        loss = entry["train_loss"]
+        best = self.best.best_epoch + 1 if self.best.best_epoch is not None else "-"
+        print(f"stage 1 epoch {epoch:>3}/{last}  train loss {loss if loss is None else f'{loss:.4f}'}  "
+              f"dev acc {100 * entry['accuracy']:.2f}  dev wF1 {100 * entry['weighted_f1']:.2f}  "
+              f"best {100 * (self.best.best_score or 0.0):.2f} @ {best}", flush=True)
+
+    def curve(self) -> list:
+        """History rows for the learning-curve plot (epochs counted from 1)."""
+        return [{"epoch": row["epoch"] + 1, "train_loss": row.get("train_loss"),
+                 "dev_weighted_f1": row["weighted_f1"]} for row in self.history]
 
     def summary(self, test_metrics=None) -> dict:
-        summary = {"dev_history": self.history, "best_epoch": self.best.best_epoch, "best_dev_weighted_f1": self.best.best_score}
+        summary = {"dev_history": self.history, "best_epoch": self.best.best_epoch,
+                   "best_dev_weighted_f1": self.best.best_score, **self.extra}
         best = [entry for entry in self.history if entry["epoch"] == self.best.best_epoch]
         if best:
             summary["best_dev"] = best[-1]

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from erc_core.metrics import classification_metrics, va_metrics
 from feature_extractor.extractor import AudioTextExtractor
 from feature_extractor.training.losses.loss import compute_loss
-from feature_extractor.metrics import classification_metrics, va_metrics
 
 NO_DECAY = ("bias", "norm", "layer_norm", "layernorm")
 
@@ -27,7 +27,9 @@ class Stage1Module(pl.LightningModule):
         self.optim_cfg = optim_cfg
         self.label_names = list(label_names)
         self.last_metrics = {}  # split -> metrics of the latest evaluation
+        self.last_records = {}  # split -> gathered records (index, label, pred, probs) of it
         self._outputs = []
+        self._train_loss = [0.0, 0]  # sum over this epoch's batches on this rank, batch count
 
     def _loss(self, batch, output):
         soft = batch.get("soft_labels") if self.loss_cfg.target != "hard" else None
@@ -38,9 +40,17 @@ class Stage1Module(pl.LightningModule):
         output, _ = self.model(batch)
         loss = self._loss(batch, output)
         self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["labels"]))
+        self._train_loss[0] += float(loss.detach())
+        self._train_loss[1] += 1
         return loss
 
+    def epoch_train_loss(self) -> float | None:
+        """Mean training loss of the current epoch's batches on this rank (None before any)."""
+        total, count = self._train_loss
+        return total / count if count else None
+
     def on_train_epoch_start(self):
+        self._train_loss = [0.0, 0]
         batch_sampler = getattr(self.trainer.train_dataloader, "batch_sampler", None)
         if hasattr(batch_sampler, "set_epoch"):
             batch_sampler.set_epoch(self.current_epoch)
@@ -60,9 +70,11 @@ class Stage1Module(pl.LightningModule):
 
     def _collect(self, batch):
         output, _ = self.model(batch)
+        probs = torch.softmax(output.logits.float(), dim=-1)
         record = {
             "index": batch["index"].cpu().numpy(),
-            "pred": output.logits.argmax(dim=-1).cpu().numpy(),
+            "pred": probs.argmax(dim=-1).cpu().numpy(),
+            "probs": probs.cpu().numpy(),
             "label": batch["labels"].cpu().numpy(),
         }
         if output.va is not None and "va" in batch:
@@ -79,6 +91,7 @@ class Stage1Module(pl.LightningModule):
         if "va_pred" in records:
             metrics.update(va_metrics(records["va_pred"], records["va_true"]))
         self.last_metrics[split] = metrics
+        self.last_records[split] = records
         # Every rank computed the same numbers from the gathered records; sync_dist averages
         # identical values (a no-op) and keeps Lightning's distributed-logging check satisfied.
         for key, value in metrics.items():

@@ -1,32 +1,18 @@
-"""Valence/arousal regression: concordance correlation coefficient (CCC) and its losses."""
+"""Valence/arousal regression losses: MSE, or 1 - CCC (the CCC itself is a metric: erc_core.metrics)."""
 
 import torch
 
-VA_NAMES = ("valence", "arousal")
-
-
-def concordance_correlation(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Lin's CCC of two vectors [N] (population moments): 2 cov / (var_p + var_t + (mu_p - mu_t)^2)."""
-    if pred.shape != target.shape or pred.dim() != 1:
-        raise ValueError(f"concordance_correlation: expected two [N] vectors, got {tuple(pred.shape)} and {tuple(target.shape)}")
-    pred = pred.float()
-    target = target.float()
-    pred_mean, target_mean = pred.mean(), target.mean()
-    covariance = ((pred - pred_mean) * (target - target_mean)).mean()
-    denominator = pred.var(unbiased=False) + target.var(unbiased=False) + (pred_mean - target_mean) ** 2
-    return 2.0 * covariance / (denominator + eps)
-
-
-def ccc_per_dimension(pred: torch.Tensor, target: torch.Tensor) -> dict:
-    """{'ccc_valence': float, 'ccc_arousal': float} for predictions and targets [N, 2]."""
-    return {
-        f"ccc_{name}": float(concordance_correlation(pred[:, i], target[:, i]))
-        for i, name in enumerate(VA_NAMES)
-    }
-
+from erc_core.metrics import concordance_correlation
 
 def regression_loss(pred: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
-    """`mse` (mean over both dimensions) or `ccc` (1 - mean CCC of valence and arousal)."""
+    """`mse` (mean over both dimensions) or `ccc` (1 - mean CCC of valence and arousal), over the
+    rows whose two targets are known: a blank valence / arousal cell (NaN) leaves its row out, and
+    a batch with too few known rows adds 0 (keeping the graph, so every parameter still gets a
+    gradient entry)."""
+    known = torch.isfinite(target).all(dim=1)
+    if int(known.sum()) < (2 if kind == "ccc" else 1):
+        return pred.sum() * 0.0
+    pred, target = pred[known], target[known]
     if kind == "mse":
         return torch.nn.functional.mse_loss(pred.float(), target.float())
     if kind == "ccc":
