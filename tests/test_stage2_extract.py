@@ -15,8 +15,9 @@ import torch
 from safetensors.torch import load_file
 
 from cgnn.conversation_pickle import read_conversations
+from erc_core.errors import UserError
 from erc_core.labels import EMOTIONS
-from feature_extractor.extraction.extract import main as extract_main
+from feature_extractor.extraction.extract import extract_from_args
 from feature_extractor.extraction.extract import merge_shards, skipped_path
 from feature_extractor.inputs.physio_vector import PHYSIO_DIM
 from tests.stage12_fixtures import python, repo_root, trained_tiny_run
@@ -36,7 +37,7 @@ def pickle_path(run, tmp_path_factory):
 
 
 def extract(checkpoint, index, out, *extra):
-    return extract_main(["--checkpoint", str(checkpoint), "--index", str(index), "--out", str(out),
+    return extract_from_args(["--checkpoint", str(checkpoint), "--index", str(index), "--out", str(out),
                          "--num-workers", "0", "--threads", "1", "--no-progress", *extra])
 
 
@@ -170,3 +171,32 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_dev_or_test_utterances_stage1_trained_on_are_refused_naming_the_sessions(run, tmp_path):
+    """The audit's case: an index whose test split is stage 1's training sessions (e.g. the index of
+    another fold) would give a pickle whose test utterances were stage-1 training data."""
+    def train_sessions_as_test(table):
+        table.loc[table["session"].isin(["1", "2"]), "split"] = "test"
+        table.loc[table["session"].isin(["19", "20"]), "split"] = "train"
+        return table
+
+    index = copy_index(run["index"], tmp_path / "index", train_sessions_as_test)
+    with pytest.raises(UserError, match=r"28 test utterance\(s\) from session\(s\) 1, 2 were stage-1 training data"):
+        extract(run["run_dir"], index, tmp_path / "leaky.pkl")
+    assert not (tmp_path / "leaky.pkl").exists()
+
+    extract(run["run_dir"], index, tmp_path / "allowed.pkl", "--allow-train-overlap")
+    check = read_conversations(tmp_path / "allowed.pkl").config["provenance"]["train_overlap_check"]
+    assert check == {"checked": True, "overlapping_utterances": 28, "allowed": True}
+
+
+def test_the_pickle_carries_the_split_provenance_of_both_stages(run, pickle_path):
+    provenance = read_conversations(pickle_path).config["provenance"]
+    trained = provenance["stage1_splits"]["splits"]["train"]
+    index = pd.read_csv(run["index"] / "index.csv", dtype=str, keep_default_na=False)
+    assert trained["segments"] == sorted(index.loc[index["split"] == "train", "segment_id"])
+    assert trained["sessions"] == ["1", "2"]
+    assert provenance["stage1_splits"]["index_sha256"] == provenance["index_sha256"]
+    assert provenance["train_overlap_check"] == {"checked": True, "overlapping_utterances": 0, "allowed": False}
+    assert provenance["run"]["packages"]["torch"].startswith("2.13.0")

@@ -22,8 +22,10 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from erc_core.cli import add_common_flags, quiet_libraries, run_command
 from erc_core.device import choose_device
 from erc_core.files import atomic_open
+from erc_core.provenance import run_provenance
 from cgnn.conversation_pickle import write_conversations
 from feature_extractor.inputs.batching import LengthBucketBatchSampler
 from feature_extractor.export import export_dir_of, load_export
@@ -32,13 +34,23 @@ from feature_extractor.inputs.dataset import SOFT_COLUMNS, UtteranceDataset, sca
 from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig
 from feature_extractor.inputs.index_table import check_labels, load_index_table
 from feature_extractor.inputs.physio_vector import PhysioStandardizer
+from feature_extractor.inputs.split_provenance import check_no_training_overlap, index_sha256
 
 STAGE2_VERSION = 1
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    return extract(args)
+def show_progress(no_progress: bool) -> bool:
+    """Progress bars on a terminal only; a log file gets the summary lines."""
+    return not no_progress and sys.stderr.isatty()
+
+
+def extract_from_args(argv) -> dict:
+    return extract(parse_args(argv))
+
+
+def main(argv=None) -> int:
+    """Console entry point: exit code 0, or 2 with one `error:` line for a user's mistake."""
+    return run_command(extract_from_args, argv)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -53,12 +65,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--feature-cache", help="acoustic frame-feature cache (default: <run_dir>/acoustic_cache)")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--allow-train-overlap", action="store_true",
+                        help="write the pickle even if dev/test utterances were stage-1 training data "
+                        "(only for deliberate uses such as prediction; the pickle records it)")
     parser.add_argument(
         "expect", nargs="*",
         help="key=value settings of the stage-1 config this extraction expects, e.g. "
         "model.audio.name=w11wo/wav2vec2-xls-r-300m-korean; a different checkpoint fails naming the mismatch",
     )
-    return parser.parse_args(argv)
+    add_common_flags(parser)
+    args = parser.parse_args(argv)
+    quiet_libraries(args.verbose)
+    return args
 
 
 def extract(args: argparse.Namespace) -> dict:
@@ -68,10 +86,12 @@ def extract(args: argparse.Namespace) -> dict:
     device = world.device(args.device)
     model, spec = load_export(args.checkpoint, device=device)
     check_expectations(spec, args.expect, export_dir_of(args.checkpoint))
-    kept, skipped, physio, dataset = prepare_utterances(args, spec, progress=world.is_zero and not args.no_progress)
+    kept, skipped, physio, dataset = prepare_utterances(args, spec, progress=world.is_zero and show_progress(args.no_progress))
+    overlap = check_no_training_overlap(spec.get("split_provenance"), kept, f"{args.index}/index.csv",
+                                        export_dir_of(args.checkpoint), allow=args.allow_train_overlap)
     features = extract_features(
         model, dataset, Collator(model.tokenizer, spec["inputs"]["max_tokens"]), args.batch_size, args.num_workers,
-        device, world, progress=world.is_zero and not args.no_progress,
+        device, world, progress=world.is_zero and show_progress(args.no_progress),
     )
     merged = world.merge(features)
     world.close()
@@ -80,6 +100,9 @@ def extract(args: argparse.Namespace) -> dict:
     add_physio(merged, kept, physio)
     dialogues = assemble_dialogues(kept, merged, spec["label_names"], source=args.index)
     config = stage2_config(args, spec, n_skipped=len(skipped), n_utterances=len(kept), world_size=world.size)
+    config["provenance"] = {"stage1_splits": spec.get("split_provenance"), "stage1_run": spec.get("provenance"),
+                            "index_sha256": index_sha256(args.index), "train_overlap_check": overlap,
+                            "run": run_provenance(device=device)}
     write_skipped(skipped, skipped_path(args.out))
     written = write_conversations(args.out, dialogues, spec["label_names"], config)
     _print_summary(args.out, written, skipped)
@@ -307,4 +330,4 @@ def _print_summary(out, written, skipped: pd.DataFrame) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

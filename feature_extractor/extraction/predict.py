@@ -22,6 +22,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from erc_core.cli import add_common_flags, quiet_libraries, run_command
+from erc_core.errors import UserError
 from erc_core.files import atomic_open, write_json
 from cgnn.checkpoint import CheckpointMismatchError, Stage3Checkpoint, load_checkpoint
 from cgnn.conversation_pickle import config_path, resolve_modality
@@ -74,13 +76,8 @@ class SkippedUtterancesError(ValueError):
 
 
 def main(argv=None) -> int:
-    options = parse_args(argv)
-    try:
-        predict(options)
-    except (ValueError, FileNotFoundError) as error:  # bad input or mismatched checkpoints: say what
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
+    """Console entry point: exit code 0, or 2 with one `error:` line for a user's mistake."""
+    return run_command(lambda arguments: predict(parse_args(arguments)), argv)
 
 
 def parse_args(argv=None) -> PredictOptions:
@@ -102,7 +99,11 @@ def parse_args(argv=None) -> PredictOptions:
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--feature-cache", help="acoustic frame-feature cache (default: a temporary folder)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
-    return PredictOptions(**vars(parser.parse_args(argv)))
+    add_common_flags(parser)
+    values = vars(parser.parse_args(argv))
+    quiet_libraries(values.pop("verbose"))
+    values.pop("debug")
+    return PredictOptions(**values)
 
 
 def predict(options: PredictOptions) -> dict:
@@ -119,7 +120,7 @@ def predict(options: PredictOptions) -> dict:
     with _feature_cache(options, spec) as cache:
         kept, skipped, features = features_for_table(
             model, spec, conversation.table, conversation.source, device, options.batch_size,
-            options.num_workers, cache, options.progress,
+            options.num_workers, cache, options.progress and sys.stderr.isatty(),
         )
     widths = {name: len(vector) for name, vector in next(iter(features.values())).items()}
     check_stage3_fits(stage3, spec, widths, stage1_dir, allow_other_stage1=True)  # provenance checked above
@@ -138,11 +139,11 @@ def predict(options: PredictOptions) -> dict:
 
 def _check_input_choice(options: PredictOptions) -> None:
     if (options.conversation is None) == (options.corpus is None):
-        raise ValueError("give either --conversation FOLDER or --corpus TREE --dialogue ID")
+        raise UserError("give either --conversation FOLDER or --corpus TREE --dialogue ID")
     if options.corpus is not None and not options.dialogue:
-        raise ValueError(f"--corpus {options.corpus}: say which dialogue to predict with --dialogue (e.g. Sess19_impro01)")
+        raise UserError(f"--corpus {options.corpus}: say which dialogue to predict with --dialogue (e.g. Sess19_impro01)")
     if options.conversation is not None and (options.dialogue or options.dataset):
-        raise ValueError("--dialogue and --dataset go with --corpus, not with --conversation")
+        raise UserError("--dialogue and --dataset go with --corpus, not with --conversation")
 
 
 # -- does the stage-3 model fit the stage-1 export? -----------------------------------------------------
