@@ -4,6 +4,6 @@ numpy, scikit-learn). Never imports transformers or the audio stack."""
 from erc_core.environment import offline_by_default
 
 # Python imports this package before any of its modules, so a command started as
-# `python -m cgnn.train` or as a console script has comet-ml's offline settings in place before
+# `kemdy-stage3-train` or as a console script has comet-ml's offline settings in place before
 # anything imports comet_ml (which reads them at import time).
 offline_by_default()

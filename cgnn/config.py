@@ -13,7 +13,7 @@ from erc_core.tracking import TrackingConfig
 
 @dataclass
 class DataConfig:
-    path: str = option("data/demo_features.pkl", help="conversation pickle (stage 2 or scripts/import_features.py)")
+    path: str = option("data/demo_features.pkl", help="conversation pickle (stage 2 or kemdy-import)")
     modality: str = option("at", help="features to concatenate: one-letter names (a, t, at, atp) or a feature name")
     batch_size: int = option(32, help="dialogues per batch")
     max_train_dialogues: int = option(0, help="quick runs: only the first N train dialogues; 0 = all")

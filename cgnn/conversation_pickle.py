@@ -129,7 +129,7 @@ def _check_header(payload, source):
     if not isinstance(payload, dict):
         raise ConversationFormatError(
             f"{source}: expected a dict with keys {', '.join(TOP_LEVEL_KEYS)}, got {type(payload).__name__}"
-            " (a COGMEN tuple? convert it with scripts/import_features.py)")
+            " (a COGMEN tuple? convert it with kemdy-import)")
     missing = [key for key in TOP_LEVEL_KEYS if key not in payload]
     if missing:
         raise ConversationFormatError(f"{source}: missing top-level key(s) {', '.join(missing)}")

@@ -1,7 +1,7 @@
 """Evaluate a stage-3 checkpoint on one split of a conversation pickle.
 
     kemdy-stage3-eval --checkpoint model_checkpoints/demo_stage3_at --data data/demo_features.pkl \
-        --split test --out runs/eval/demo_stage3_at          (or: python -m cgnn.eval ...)
+        --split test --out runs/eval/demo_stage3_at          (or: kemdy-stage3-eval ...)
 
 Writes metrics.json, classification_report.txt, confusion_matrix.png and predictions.csv (one row
 per utterance: dialogue, segment id, speaker, gold, predicted, one probability column per class;

@@ -1,7 +1,7 @@
 """Stage 3: train the contextual GNN on a conversation pickle.
 
     kemdy-stage3-train --config configs/stage3/default.yaml data.path=PICKLE run_dir=runs/stage3/NAME
-    python -m cgnn.train --help          (every config key, its type and default)
+    kemdy-stage3-train --help          (every config key, its type and default)
 
 Plain PyTorch loop: batches of whole dialogues, Adam, ReduceLROnPlateau on the dev loss, model
 selection on dev weighted-F1, early stopping. Writes into run_dir: model.safetensors + config.json

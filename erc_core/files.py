@@ -1,8 +1,13 @@
 """Files every stage writes and checks: atomic output (write to a temp file in the same folder,
 then rename over the target, so an interrupted write leaves the previous file intact and no
-half-written file behind) and the SHA-256 that ties a weights file to its JSON description."""
+half-written file behind) and the SHA-256 that ties a weights file to its JSON description.
+
+Temp files and staging folders are created private (0600 / 0700, Python's tempfile); before they
+take their final name they get the mode a plain `open()` / `mkdir()` would give them under the
+user's umask, so colleagues on a shared server can read features and checkpoints."""
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -18,7 +23,18 @@ def atomic_path(path):
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        yield Path(tmp)
+        try:
+            yield Path(tmp)
+        except OSError as error:
+            if error.errno == errno.ENOSPC:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
+            raise
+        except RuntimeError as error:
+            # torch.save reports a failed write (a full disk) as "unexpected pos ..."; say what it is
+            if "unexpected pos" in str(error) or "file write failed" in str(error):
+                raise OSError(errno.ENOSPC, "could not write the file (is the disk full?)", str(path)) from None
+            raise
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -33,6 +49,22 @@ def atomic_open(path, mode="w", **kwargs):
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def staging_folder(target) -> Path:
+    """A new empty folder next to `target` (to be renamed onto it when complete), with the mode a
+    plain mkdir would give it."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    os.chmod(folder, 0o777 & ~current_umask())
+    return folder
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path, data) -> None:

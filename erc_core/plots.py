@@ -72,3 +72,24 @@ def save_learning_curves(history, path, title="", best_epoch=None) -> None:
     if title:
         figure.suptitle(title, fontsize=10)
     _save(figure, path)
+
+
+def save_embedding_map(points, labels, label_names, path, title="") -> None:
+    """A 2-D scatter of `points` [n, 2], one colour per class of `labels`."""
+    from matplotlib import colormaps
+
+    points, labels = np.asarray(points), np.asarray(labels)
+    figure = _figure(7, 6)
+    axes = figure.subplots()
+    colours = colormaps["tab10"]
+    for index, name in enumerate(label_names):
+        chosen = labels == index
+        if chosen.any():
+            axes.scatter(points[chosen, 0], points[chosen, 1], s=6, alpha=0.7, color=colours(index % 10),
+                         label=f"{name} ({int(chosen.sum())})")
+    axes.set_xticks([])
+    axes.set_yticks([])
+    axes.legend(markerscale=3, fontsize=8, loc="best")
+    if title:
+        axes.set_title(title, fontsize=10)
+    _save(figure, path)

@@ -17,12 +17,11 @@ import copy
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from erc_core.config import from_dict
 from erc_core.errors import UserError
-from erc_core.files import write_json
+from erc_core.files import staging_folder, write_json
 from erc_core.weights import load_weights, read_json, save_weights
 from feature_extractor.extractor import AudioTextExtractor
 from feature_extractor.training.config import ModelConfig
@@ -91,8 +90,7 @@ def _save_encoder_folders(export_dir: Path, model: AudioTextExtractor) -> None:
         folder = export_dir / ENCODER_FOLDERS[kind]
         if hf_model is None or folder.is_dir():
             continue
-        export_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=export_dir))
+        staging = staging_folder(folder)
         try:
             hf_model.config.save_pretrained(staging)
             processor = encoder.tokenizer if kind == "text" else encoder.preprocessor
@@ -102,12 +100,20 @@ def _save_encoder_folders(export_dir: Path, model: AudioTextExtractor) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model", "tokenizer.model")
+
+
 def _check_encoder_folders(spec: dict, export_dir: Path) -> None:
-    """The encoder folders must describe the architecture recorded at training time."""
+    """The encoder folders must be complete and describe the architecture recorded at training time."""
     from transformers import AutoConfig
 
     for kind, recorded in spec.get("encoder_architectures", {}).items():
         folder = export_dir / ENCODER_FOLDERS[kind]
+        if not (folder / "config.json").is_file():
+            raise UserError(f"{folder}: config.json missing; the export is incomplete (re-export the run)")
+        if kind == "text" and not any((folder / name).is_file() for name in TOKENIZER_FILES):
+            raise UserError(f"{folder}: no tokenizer files (expected one of {', '.join(TOKENIZER_FILES)}); "
+                            "the export is incomplete (re-export the run, or copy the tokenizer back)")
         found = AutoConfig.from_pretrained(str(folder)).to_dict()
         diffs = [f"{key}: recorded {value!r}, folder {found.get(key)!r}" for key, value in recorded.items() if found.get(key) != value]
         if diffs:

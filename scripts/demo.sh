@@ -9,33 +9,33 @@ work="${DEMO_WORK:-demo_work}"
 mkdir -p "$work"
 
 echo "== generating the synthetic demo corpus (KEMDy19 layout) =="
-"$PY" scripts/make_synthetic_corpus.py --out "$work/corpus" --preset demo --seed 0
+kemdy-synthetic-corpus --out "$work/corpus" --preset demo --seed 0
 
 echo "== building the utterance index =="
-"$PY" scripts/build_index.py --corpus "$work/corpus" --out "$work/index"
+kemdy-index --corpus "$work/corpus" --out "$work/index"
 
 echo "== corpus statistics vs the real KEMDy19 figures =="
-"$PY" scripts/corpus_report.py --index "$work/index"
+kemdy-corpus-report --index "$work/index"
 
 # One CPU thread for the models: tiny models run fastest so on a small CPU, and the numbers do not
 # depend on the core count. Stage 1 refuses a folder that already holds a run: a re-run starts afresh.
 export OMP_NUM_THREADS=1
 echo "== stage 1: audio + text feature extractor (tiny text model, acoustic audio encoder) =="
 rm -rf "$work/stage1"
-"$PY" -m feature_extractor.training.train --config configs/stage1/demo.yaml \
+kemdy-stage1-train --config configs/stage1/demo.yaml \
   data.index="$work/index" run_dir="$work/stage1" trainer.progress_bar=false
 
 echo "== stage 2: per-utterance features -> conversation pickle =="
-"$PY" -m feature_extractor.extraction.extract --checkpoint "$work/stage1" --index "$work/index" \
+kemdy-extract --checkpoint "$work/stage1" --index "$work/index" \
   --out "$work/features.pkl" --threads 1
 
 echo "== stage 3: contextual GNN (modality at) =="
 rm -rf "$work/stage3_at"
-"$PY" -m cgnn.train --config configs/stage3/demo.yaml data.path="$work/features.pkl" \
+kemdy-stage3-train --config configs/stage3/demo.yaml data.path="$work/features.pkl" \
   data.modality=at run_dir="$work/stage3_at"
 
 echo "== evaluation on the test sessions =="
-"$PY" -m cgnn.eval --checkpoint "$work/stage3_at" --data "$work/features.pkl" --split test \
+kemdy-stage3-eval --checkpoint "$work/stage3_at" --data "$work/features.pkl" --split test \
   --out "$work/eval/stage3_at"
 
 echo "== stage 1 (utterance-level) vs stage 3 (contextual GNN), test split =="

@@ -4,7 +4,7 @@
         --stage3 demo_work/eval/demo_stage3_at/metrics.json [--stage3 ...]
 
 `--stage1` is the stage-1 run's metrics.json (its `test` entry: the best-dev model on the test
-split); each `--stage3` is a metrics.json written by `python -m cgnn.eval`. Prints one row per
+split); each `--stage3` is a metrics.json written by `kemdy-stage3-eval`. Prints one row per
 model and, per stage-3 model, whether it beat stage 1 on weighted-F1. Exit code 0 either way
 (a comparison, not a test); 2 when a file is missing or the two were scored on different
 numbers of utterances."""

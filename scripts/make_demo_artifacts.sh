@@ -15,16 +15,16 @@ modalities=(a t at atp)
 
 mkdir -p "$work"
 echo "== corpus and index =="
-"$PY" scripts/make_synthetic_corpus.py --out "$work/corpus" --preset demo --seed 0
-"$PY" scripts/build_index.py --corpus "$work/corpus" --out "$work/index"
+kemdy-synthetic-corpus --out "$work/corpus" --preset demo --seed 0
+kemdy-index --corpus "$work/corpus" --out "$work/index"
 
 echo "== stage 1 =="
 rm -rf "$work/stage1"
-"$PY" -m feature_extractor.training.train --config configs/stage1/demo.yaml \
+kemdy-stage1-train --config configs/stage1/demo.yaml \
   data.index="$work/index" run_dir="$work/stage1" trainer.progress_bar=false tracking.comet=false
 
 echo "== stage 2 -> data/demo_features.pkl =="
-"$PY" -m feature_extractor.extraction.extract --checkpoint "$work/stage1" --index "$work/index" \
+kemdy-extract --checkpoint "$work/stage1" --index "$work/index" \
   --out "$work/features.pkl" --threads 1
 mkdir -p data
 cp "$work/features.pkl" data/demo_features.pkl.tmp
@@ -37,7 +37,7 @@ for modality in "${modalities[@]}"; do
   echo "== stage 3: modality $modality =="
   run="$work/stage3_$modality"
   rm -rf "$run"
-  "$PY" -m cgnn.train --config configs/stage3/demo.yaml data.path=data/demo_features.pkl \
+  kemdy-stage3-train --config configs/stage3/demo.yaml data.path=data/demo_features.pkl \
     data.modality="$modality" run_dir="$run" tracking.comet=false trainer.progress_bar=false
   target="model_checkpoints/demo_stage3_$modality"
   rm -rf "$target.tmp"
@@ -49,7 +49,7 @@ done
 
 echo "== stage-1 test metrics of this run (for docs/demo.md) =="
 "$PY" scripts/demo_summary.py --stage1 "$work/stage1/metrics.json" \
-  $(for m in "${modalities[@]}"; do "$PY" -m cgnn.eval --checkpoint "model_checkpoints/demo_stage3_$m" \
+  $(for m in "${modalities[@]}"; do kemdy-stage3-eval --checkpoint "model_checkpoints/demo_stage3_$m" \
       --data data/demo_features.pkl --split test --out "$work/eval/$m" --quiet >&2
     echo --stage3 "$work/eval/$m/metrics.json"; done)
 du -sh data/demo_features.pkl model_checkpoints/demo_stage3_*

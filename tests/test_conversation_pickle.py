@@ -90,7 +90,7 @@ def test_minus_one_and_predict_split_are_allowed(tmp_path):
 def test_read_rejects_foreign_or_newer_payloads(tmp_path):
     path = tmp_path / "x.pkl"
     path.write_bytes(pickle.dumps(({}, {}, {}, {}, {}, {}, {}, [], [])))
-    with pytest.raises(ConversationFormatError, match="COGMEN tuple.*import_features"):
+    with pytest.raises(ConversationFormatError, match="COGMEN tuple.*kemdy-import"):
         read_conversations(path)
     write_conversations(path, two_dialogues(), LABELS, {})
     payload = safe_load(path)

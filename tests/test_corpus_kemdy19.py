@@ -179,13 +179,7 @@ def test_write_and_read_round_trip(corpus, tmp_path):
 
 
 def test_command_line_writes_the_index_and_prints_a_summary(corpus, tmp_path, capsys):
-    import importlib.util
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[1] / "scripts" / "build_index.py"
-    spec = importlib.util.spec_from_file_location("build_index_cli", script)
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    from feature_extractor.corpus import index_command as cli
 
     out = tmp_path / "index"
     assert cli.main(["--corpus", str(corpus), "--out", str(out), "--test-sessions", "2", "--dev-sessions"]) == 0

@@ -9,12 +9,11 @@ import pytest
 from cgnn.conversation_pickle import read_conversations
 from cgnn.importers.cogmen_tuple import (LABEL_SETS, ImportFormatError, check_dialogues, import_cogmen_tuple,
                                          load_cogmen_tuple)
+from cgnn.importers import command as import_features
 from cgnn.importers.kemdy_cogmen import import_kemdy_cogmen, load_kemdy_cogmen
-from erc_core.labels import EMOTIONS
 from cgnn.safe_unpickle import UnsafePickleError
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import import_features  # noqa: E402
+from erc_core.files import file_sha256
+from erc_core.labels import EMOTIONS
 
 
 def iemocap_like():
@@ -171,6 +170,46 @@ def test_import_script_end_to_end(tmp_path, capsys):
     kemdy_source.write_bytes(pickle.dumps(kemdy_like()))
     assert import_features.main(["--format", "kemdy-cogmen", str(kemdy_source), str(tmp_path / "k_conv.pkl")]) == 0
     assert read_conversations(tmp_path / "k_conv.pkl").label_names == list(EMOTIONS)
-    with pytest.raises(SystemExit):
-        import_features.main(["--format", "cogmen", str(source), str(tmp_path / "no_labels.pkl")])
-    assert "needs --labels or --label-names" in capsys.readouterr().err
+    assert import_features.main(["--format", "cogmen", str(source), str(tmp_path / "no_labels.pkl")]) == 2
+    assert "error: --format cogmen needs --labels or --label-names" in capsys.readouterr().err
+
+
+def test_an_explicit_dev_list_replaces_the_ten_percent_rule():
+    fields = list(iemocap_like())
+    for name in (1, 2, 3):  # a dialogue listed in neither train nor test ids, as official dev sets are
+        fields[name]["v0"] = fields[name]["d0"]
+    for name in (0, 3, 4):
+        fields[name]["v0"] = fields[name]["d0"]
+    dialogues, report = import_cogmen_tuple(fields, LABEL_SETS["iemocap_4"], "meld.pkl", dev_ids=["d3", "v0"])
+    splits = {d["dialogue_id"]: d["split"] for d in dialogues}
+    assert sorted(v for v, s in splits.items() if s == "dev") == ["d3", "v0"]
+    assert "d9" in splits and splits["d9"] == "train"  # the 10 % rule is not applied on top
+    assert report.counts == {"train": 9, "dev": 2, "test": 2}
+    assert report.dev_rule == "an explicit list of 2 dev dialogue ids"
+    assert "dev: an explicit list of 2 dev dialogue ids" in report.lines()
+
+
+def test_a_dev_list_naming_test_or_unknown_dialogues_is_refused():
+    fields = iemocap_like()
+    with pytest.raises(ImportFormatError, match="listed dev id\\(s\\) are test ids: t0"):
+        import_cogmen_tuple(fields, LABEL_SETS["iemocap_4"], "x.pkl", dev_ids=["d1", "t0"])
+    with pytest.raises(ImportFormatError, match="not dialogues of the pickle: nope"):
+        import_cogmen_tuple(fields, LABEL_SETS["iemocap_4"], "x.pkl", dev_ids=["nope"])
+
+
+def test_the_import_command_takes_a_dev_id_file_and_records_the_rule(tmp_path, capsys):
+    source = tmp_path / "iemo.pkl"
+    source.write_bytes(pickle.dumps(iemocap_like(), protocol=2))
+    ids = tmp_path / "dev_ids.txt"
+    ids.write_text("# official dev\nd1\n\nd5\n")
+    out = tmp_path / "conv.pkl"
+    assert import_features.main(["--format", "cogmen", "--labels", "iemocap_4", "--dev-ids", str(ids),
+                                 str(source), str(out)]) == 0
+    data = read_conversations(out)
+    assert sorted(d["dialogue_id"] for d in data.in_split("dev")) == ["d1", "d5"]
+    assert data.config["dev_ids"] == ["d1", "d5"] and data.config["dev_rule"].startswith("an explicit list")
+    assert data.config["provenance"]["imported_from"]["sha256"] == file_sha256(source)
+    assert "dev: an explicit list of 2 dev dialogue ids" in capsys.readouterr().out
+    default = tmp_path / "default.pkl"
+    assert import_features.main(["--format", "cogmen", "--labels", "iemocap_4", str(source), str(default)]) == 0
+    assert read_conversations(default).config["dev_rule"].startswith("the first 0.1 of train ids")

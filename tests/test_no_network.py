@@ -1,54 +1,96 @@
-"""The tiny pipeline (generate -> index -> tiny preset -> train with offline Comet -> extract) makes
-no network attempt: every way out through `socket` is patched to record the attempt and fail."""
+"""No network, ever, by default: every command, started as a user starts it (its console command,
+in a fresh process whose environment holds none of our settings), runs the tiny pipeline without a
+single connection attempt or name lookup. A guard loaded into each process (sitecustomize) records
+and refuses every attempt."""
 
-import socket
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-import torch
 
-from cgnn.conversation_pickle import read_conversations
-from feature_extractor.corpus import build_index, write_index
-from feature_extractor.extraction.extract import main as extract_main
-from feature_extractor.synthetic.generator import generate_corpus
-from feature_extractor.training.train import train_from_args
-from tests.stage12_fixtures import repo_root, tiny_overrides
+from tests.stage12_fixtures import repo_root
 
+GUARD = '''
+import os, socket
+_log = os.environ["NETWORK_GUARD_LOG"]
 
-@pytest.fixture
-def network_attempts(monkeypatch):
-    attempts = []
+def _refuse(kind):
+    def blocked(*args, **kwargs):
+        target = args[1:] if kind.startswith("socket.") else args
+        if kind.startswith("socket.") and args[0].family == socket.AF_UNIX:
+            return _originals[kind](*args, **kwargs)  # local IPC, not the network
+        with open(_log, "a") as handle:
+            handle.write(f"{kind} {target!r}\\n")
+        raise OSError(f"network disabled by the test guard ({kind})")
+    return blocked
 
-    def refuse(name):
-        def blocked(*args, **kwargs):
-            attempts.append((name, args[1:] if name.startswith("socket.") else args))
-            raise OSError(f"network disabled in this test ({name})")
-
-        return blocked
-
-    monkeypatch.setattr(socket.socket, "connect", refuse("socket.connect"))
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse("socket.connect_ex"))
-    monkeypatch.setattr(socket, "create_connection", refuse("create_connection"))
-    monkeypatch.setattr(socket, "getaddrinfo", refuse("getaddrinfo"))
-    return attempts
+_originals = {"socket.connect": socket.socket.connect, "socket.connect_ex": socket.socket.connect_ex}
+socket.socket.connect = _refuse("socket.connect")
+socket.socket.connect_ex = _refuse("socket.connect_ex")
+socket.create_connection = _refuse("create_connection")
+socket.getaddrinfo = _refuse("getaddrinfo")
+'''
 
 
-def test_the_guard_records_attempts(network_attempts):
-    with pytest.raises(OSError):
-        socket.create_connection(("huggingface.co", 443), timeout=1)
-    assert network_attempts and network_attempts[0][0] == "create_connection"
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    root = tmp_path_factory.mktemp("offline")
+    guard = root / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(GUARD)
+    home = root / "home"
+    home.mkdir()
+    log = root / "attempts.log"
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": str(guard),
+           "NETWORK_GUARD_LOG": str(log), "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"}
+    return {"root": root, "env": env, "log": log}
 
 
-def test_tiny_pipeline_makes_no_network_attempt(network_attempts, tmp_path, monkeypatch):
-    torch.set_num_threads(1)
-    monkeypatch.delenv("COMET_API_KEY", raising=False)
-    generate_corpus(tmp_path / "corpus", preset="tiny", dataset="KEMDy19", seed=1)
-    write_index(build_index(tmp_path / "corpus", dataset="KEMDy19"), tmp_path / "index")
-    run_dir = tmp_path / "run"
-    summary = train_from_args(["--config", str(repo_root() / "configs/stage1/demo.yaml"),
-                          *tiny_overrides(run_dir, tmp_path / "index", "tracking.comet=true")])
-    assert list((run_dir / "comet").glob("*.zip")), "the offline Comet archive was not written"
-    extract_main(["--checkpoint", str(run_dir), "--index", str(tmp_path / "index"), "--out", str(tmp_path / "f.pkl"),
-                  "--num-workers", "0", "--no-progress"])
-    assert read_conversations(tmp_path / "f.pkl").dialogues
-    assert summary["test"]["n"] > 0
-    assert network_attempts == []
+def command(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        pytest.skip(f"console command {name} is not installed (scripts/setup_env.sh installs the toolkit)")
+    return str(path)
+
+
+def run(sandbox, name, *args):
+    result = subprocess.run([command(name), *map(str, args)], cwd=sandbox["root"], env=sandbox["env"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{name}: {result.stderr[-3000:]}"
+    return result
+
+
+def test_the_guard_records_attempts(sandbox, tmp_path):
+    log = tmp_path / "guard_check.log"
+    code = "import socket\ntry:\n    socket.create_connection(('huggingface.co', 443), timeout=1)\nexcept OSError:\n    pass"
+    subprocess.run([sys.executable, "-c", code], env={**sandbox["env"], "NETWORK_GUARD_LOG": str(log)},
+                   check=True, timeout=60)
+    assert "create_connection" in log.read_text()
+
+
+def test_every_command_runs_the_pipeline_without_a_network_attempt(sandbox):
+    root, configs = sandbox["root"], repo_root() / "configs"
+    run(sandbox, "kemdy-synthetic-corpus", "--out", root / "corpus", "--preset", "tiny", "--seed", "1")
+    run(sandbox, "kemdy-index", "--corpus", root / "corpus", "--out", root / "index")
+    run(sandbox, "kemdy-corpus-report", "--index", root / "index")
+    run(sandbox, "kemdy-stage1-train", "--config", configs / "stage1/demo.yaml", f"data.index={root / 'index'}",
+        f"run_dir={root / 'stage1'}", "model.audio.kind=hf", "model.audio.name=tiny", "tiny_preset.hidden=32",
+        "tiny_preset.conv_dim=16", "data.max_audio_seconds=2.0", "data.num_workers=0", "data.scan_workers=0",
+        "trainer.max_epochs=1", "tracking.comet=true")
+    assert list((root / "stage1" / "comet").glob("*.zip")), "the offline comet archive was not written"
+    run(sandbox, "kemdy-extract", "--checkpoint", root / "stage1", "--index", root / "index",
+        "--out", root / "features.pkl", "--num-workers", "0")
+    run(sandbox, "kemdy-stage3-train", "--config", configs / "stage3/demo.yaml", f"data.path={root / 'features.pkl'}",
+        f"run_dir={root / 'stage3'}", "trainer.max_epochs=2", "tracking.comet=true")
+    assert list((root / "stage3" / "comet").glob("*.zip")), "the offline comet archive was not written"
+    run(sandbox, "kemdy-stage3-eval", "--checkpoint", root / "stage3", "--data", root / "features.pkl")
+    run(sandbox, "kemdy-embedding-map", "--data", root / "features.pkl", "--out", root / "map.png", "--max-points", "60")
+    dialogue = json.loads((root / "features.pkl.config.json").read_text())  # a test dialogue of the corpus
+    assert dialogue["counts"]["test"]["dialogues"] > 0
+    run(sandbox, "kemdy-predict", "--stage1", root / "stage1", "--stage3", root / "stage3", "--corpus", root / "corpus",
+        "--dialogue", "Sess19_script01", "--out", root / "predictions.csv", "--allow-skips")
+    attempts = sandbox["log"].read_text() if sandbox["log"].exists() else ""
+    assert attempts == "", f"network attempts:\n{attempts}"
+

@@ -74,3 +74,30 @@ def test_interrupted_run_resumes_from_the_saved_step(tmp_path_factory, tmp_path,
     assert [entry["epoch"] for entry in history] == [0, 1]  # epoch 0 came from the first attempt
     assert [entry["global_step"] for entry in history] == [steps_per_epoch, 2 * steps_per_epoch]
     assert summary["test"]["n"] == int((read_index(corpus["index"])["split"] == "test").sum())
+
+
+class CrashInValidation(pl.Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_validation_start(self, trainer, pl_module):
+        if trainer.current_epoch == self.epoch:
+            raise SimulatedCrash(f"simulated crash while validating epoch {self.epoch}")
+
+
+def test_a_run_killed_while_validating_after_a_step_checkpoint_still_evaluates_that_epoch(
+        tmp_path_factory, tmp_path, monkeypatch):
+    """A step checkpoint on an epoch's last batch would record the epoch as trained; a crash in the
+    validation that follows must not leave that epoch without a dev evaluation after resuming."""
+    torch.set_num_threads(1)
+    corpus = tiny_corpus(tmp_path_factory)
+    n_train = int((read_index(corpus["index"])["split"] == "train").sum())
+    steps_per_epoch = -(-n_train // 8)
+    run_dir = tmp_path / "run"
+    overrides = tiny_overrides(run_dir, corpus["index"], "trainer.max_epochs=2",
+                               f"trainer.checkpoint_every_n_steps={steps_per_epoch}")
+    with pytest.raises(SimulatedCrash):
+        run_with_extra_callback(monkeypatch, CrashInValidation(epoch=1), overrides)
+    run_with_extra_callback(monkeypatch, RecordStart(), [*overrides, "resume=true"])
+    history = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["dev_history"]
+    assert [entry["epoch"] for entry in history] == [0, 1]

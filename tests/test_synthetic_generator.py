@@ -28,7 +28,8 @@ from feature_extractor.synthetic.reference import (
 )
 from feature_extractor.synthetic.statistics import corpus_statistics, ground_truth_table
 from feature_extractor.synthetic.voices import draw_voice
-from scripts import corpus_report, make_synthetic_corpus
+from feature_extractor.corpus import report_command as corpus_report
+from feature_extractor.synthetic import command as make_synthetic_corpus
 
 EMOTION_WORDS = {"neutral", "happy", "surprise", "angry", "sad", "disgust", "fear"}
 

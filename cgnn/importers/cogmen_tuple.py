@@ -4,9 +4,13 @@
      video_sentence, train_ids, test_ids)
 
 Elements 0-6 are dicts keyed by dialogue id (video_ids[vid] = the utterance ids, when it is a
-dict). Dev = the first 10 % of train_ids in the stored order, exactly as COGMEN's preprocess.py
-(`dev_size = int(len(trainVids) * 0.1)`; `trainVids[:dev_size]`; no sorting or shuffling). A
-set of ids has no order, so a set is sorted first. Speakers may be letters (M/F), ints or one-hot
+dict). Dev, by one of two rules, named in the import report and the pickle's config:
+- an explicit list of dev dialogue ids (`dev_ids`; the official validation ids of MELD, EmoryNLP
+  or COSMIC-style pickles): each must be a dialogue of the pickle and not a test id; listed train
+  ids move to dev, and listed ids in neither train nor test ids are imported as dev;
+- otherwise the first 10 % of train_ids in the stored order, exactly as COGMEN's preprocess.py
+  (`dev_size = int(len(trainVids) * 0.1)`; `trainVids[:dev_size]`; no sorting or shuffling). A
+  set of ids has no order, so a set is sorted first. Speakers may be letters (M/F), ints or one-hot
 vectors (MELD); any of text/audio/visual may be empty everywhere (that feature is left out).
 Sentences (element 6) are not imported."""
 
@@ -16,6 +20,7 @@ import numpy as np
 
 from cgnn.conversation_pickle import FORMAT_NAME, FORMAT_VERSION, validate
 from cgnn.safe_unpickle import safe_load
+from erc_core.errors import UserError
 
 # Class order of each public feature pickle, as the COGMEN code (IEMOCAP, MOSEI) and the
 # DialogueRNN / MELD loaders (MELD) number them.
@@ -31,7 +36,7 @@ TUPLE_FIELDS = ("video_ids", "video_speakers", "video_labels", "video_text", "vi
 DEV_FRACTION = 0.1
 
 
-class ImportFormatError(ValueError):
+class ImportFormatError(UserError):
     """The foreign pickle does not have the expected layout."""
 
 
@@ -41,9 +46,11 @@ class ImportReport:
     features: list               # feature names imported
     empty_features: list         # feature slots left out because they are empty everywhere
     unassigned: list             # dialogue ids in the dicts but in neither train_ids nor test_ids
+    dev_rule: str = ""           # how dev was chosen
 
     def lines(self) -> list:
-        out = [f"dialogues: " + ", ".join(f"{k} {v}" for k, v in self.counts.items()),
+        out = ["dialogues: " + ", ".join(f"{k} {v}" for k, v in self.counts.items()),
+               f"dev: {self.dev_rule}",
                f"features imported: {', '.join(self.features)}"]
         if self.empty_features:
             out.append(f"empty in the source, left out: {', '.join(self.empty_features)}")
@@ -63,11 +70,11 @@ def load_cogmen_tuple(path):
     return payload
 
 
-def import_cogmen_tuple(fields, label_names, source, segment_ids=None, dev_fraction=DEV_FRACTION):
+def import_cogmen_tuple(fields, label_names, source, segment_ids=None, dev_fraction=DEV_FRACTION, dev_ids=None):
     """Dialogues (conversation-pickle dicts) and an ImportReport from the 9 tuple fields.
 
     `segment_ids` (dict: dialogue id -> utterance ids) overrides video_ids; without either, ids
-    are `<dialogue>_<position:03d>`."""
+    are `<dialogue>_<position:03d>`. `dev_ids`: an explicit dev list (see the module docstring)."""
     video_ids, speakers, labels = fields[0], fields[1], fields[2]
     train_ids = ordered_ids(fields[7], f"{source}: train_ids")
     test_ids = ordered_ids(fields[8], f"{source}: test_ids")
@@ -75,9 +82,10 @@ def import_cogmen_tuple(fields, label_names, source, segment_ids=None, dev_fract
     if overlap:
         raise ImportFormatError(f"{source}: {len(overlap)} dialogue(s) in both train and test ids: "
                                 f"{', '.join(overlap[:5])}")
-    dev_size = int(len(train_ids) * dev_fraction)
-    assignment = [(vid, "dev") for vid in train_ids[:dev_size]] + \
-                 [(vid, "train") for vid in train_ids[dev_size:]] + [(vid, "test") for vid in test_ids]
+    if dev_ids is None:
+        assignment, dev_rule = _fraction_dev(train_ids, test_ids, dev_fraction)
+    else:
+        assignment, dev_rule = _explicit_dev(train_ids, test_ids, labels, dev_ids, source)
     wanted = [vid for vid, _ in assignment]
     slots = _present_feature_slots(fields, wanted, source)
     dialogues = []
@@ -98,7 +106,33 @@ def import_cogmen_tuple(fields, label_names, source, segment_ids=None, dev_fract
     known = {str(k) for k in labels} if isinstance(labels, dict) else set()
     unassigned = sorted(known - set(map(str, wanted)))
     empty = [name for name, _ in FEATURE_SLOTS if name not in dict(slots)]
-    return dialogues, ImportReport(counts, [name for name, _ in slots], empty, unassigned)
+    return dialogues, ImportReport(counts, [name for name, _ in slots], empty, unassigned, dev_rule)
+
+
+def _fraction_dev(train_ids, test_ids, dev_fraction):
+    dev_size = int(len(train_ids) * dev_fraction)
+    assignment = [(vid, "dev") for vid in train_ids[:dev_size]] + \
+                 [(vid, "train") for vid in train_ids[dev_size:]] + [(vid, "test") for vid in test_ids]
+    rule = (f"the first {dev_fraction:g} of train ids in stored order ({dev_size} dialogues; COGMEN's rule)")
+    return assignment, rule
+
+
+def _explicit_dev(train_ids, test_ids, labels, dev_ids, source):
+    listed = [str(vid) for vid in dev_ids]
+    in_test = sorted(set(listed) & set(map(str, test_ids)))
+    if in_test:
+        raise ImportFormatError(f"{source}: {len(in_test)} listed dev id(s) are test ids: {', '.join(in_test[:5])}")
+    known = {str(k): k for k in labels} if isinstance(labels, dict) else {}
+    unknown = [vid for vid in listed if vid not in known]
+    if unknown:
+        raise ImportFormatError(f"{source}: {len(unknown)} listed dev id(s) are not dialogues of the pickle: "
+                                f"{', '.join(unknown[:5])}")
+    dev = set(listed)
+    assignment = [(vid, "dev" if str(vid) in dev else "train") for vid in train_ids]
+    assigned = set(map(str, train_ids))
+    assignment += [(known[vid], "dev") for vid in dict.fromkeys(listed) if vid not in assigned]
+    assignment += [(vid, "test") for vid in test_ids]
+    return assignment, f"an explicit list of {len(dev)} dev dialogue ids"
 
 
 def check_dialogues(dialogues, label_names, source):

@@ -9,8 +9,8 @@ result trains and evaluates like a stage-2 pickle of this project."""
 import numpy as np
 
 from cgnn.importers.cogmen_tuple import DEV_FRACTION, TUPLE_FIELDS, ImportFormatError, import_cogmen_tuple
-from erc_core.labels import EMOTIONS, canonical_emotion
 from cgnn.safe_unpickle import safe_load
+from erc_core.labels import EMOTIONS, canonical_emotion
 
 SOURCE_LABELS = ["neutral", "angry", "happy", "surprise", "sad", "fear", "disgust"]
 
@@ -24,7 +24,7 @@ def load_kemdy_cogmen(path):
     return payload
 
 
-def import_kemdy_cogmen(fields, source, source_labels=None, dev_fraction=DEV_FRACTION):
+def import_kemdy_cogmen(fields, source, source_labels=None, dev_fraction=DEV_FRACTION, dev_ids=None):
     """Dialogues in EMOTIONS class order, and the ImportReport."""
     source_labels = list(source_labels or SOURCE_LABELS)
     segment_ids = fields[9]
@@ -32,7 +32,7 @@ def import_kemdy_cogmen(fields, source, source_labels=None, dev_fraction=DEV_FRA
         raise ImportFormatError(f"{source}: element 9 must be a dict dialogue id -> segment ids, "
                                 f"got {type(segment_ids).__name__}")
     dialogues, report = import_cogmen_tuple(fields[:9], source_labels, source, segment_ids=segment_ids,
-                                            dev_fraction=dev_fraction)
+                                            dev_fraction=dev_fraction, dev_ids=dev_ids)
     to_project = _label_mapping(source_labels, source)
     for dialogue in dialogues:
         labels = dialogue["labels"]

@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+from erc_core.errors import UserError
 
-class CorpusError(ValueError):
+
+class CorpusError(UserError):
     """A raw corpus file (or the options asked of it) cannot be read as the format says.
 
     `file` is the path concerned (None for option errors), `row` the 1-based line number in that

@@ -49,7 +49,7 @@ def read_index(path, corpus_root=None) -> pd.DataFrame:
     """The index in `path` (its folder or its index.csv), with dtypes restored and `wav_file`."""
     csv_path = Path(path) / INDEX_FILE if Path(path).is_dir() else Path(path)
     if not csv_path.is_file():
-        raise CorpusError("no index file", csv_path, expected=f"{INDEX_FILE} written by scripts/build_index.py")
+        raise CorpusError("no index file", csv_path, expected=f"{INDEX_FILE} written by kemdy-index")
     if corpus_root is None:
         corpus_root = read_index_meta(csv_path.parent)["corpus_root"]
     frame = _read_index_csv(csv_path)

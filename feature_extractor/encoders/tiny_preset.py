@@ -26,7 +26,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel, Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
-from erc_core.files import write_json
+from erc_core.files import staging_folder, write_json
 from feature_extractor.inputs.audio_io import SAMPLE_RATE
 from feature_extractor.training.config import TinyPresetConfig
 
@@ -44,8 +44,7 @@ def build_tiny_preset(train_texts, out_dir, seed: int = 0, cfg: TinyPresetConfig
     manifest = _manifest(texts, seed, cfg)
     if _existing_manifest(out_dir) == manifest:
         return _folders(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging = staging_folder(out_dir)
     try:
         _build_text(texts, staging / "text", seed, cfg)
         _build_audio(staging / "audio", seed, cfg)

@@ -1,6 +1,6 @@
 """Stage 2: run a stage-1 export over every utterance of an index -> the conversation pickle.
 
-    python -m feature_extractor.extraction.extract --checkpoint RUN_DIR --index INDEX_DIR --out work/features.pkl
+    kemdy-extract --checkpoint RUN_DIR --index INDEX_DIR --out work/features.pkl
     torchrun --nproc-per-node 4 -m feature_extractor.extraction.extract --checkpoint ... (sharded, same pickle)
 
 Per utterance it exports `t` (pooled text), `a` (pooled audio), `fused` (the head's
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Stage 2: per-utterance features -> conversation pickle.")
     parser.add_argument("--checkpoint", required=True, help="stage-1 run folder (or its export/ folder)")
-    parser.add_argument("--index", required=True, help="folder with index.csv from scripts/build_index.py")
+    parser.add_argument("--index", required=True, help="folder with index.csv from kemdy-index")
     parser.add_argument("--out", required=True, help="conversation pickle to write")
     parser.add_argument("--corpus-root", help="corpus root when it moved since the index was built")
     parser.add_argument("--batch-size", type=int, default=16)

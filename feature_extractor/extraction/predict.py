@@ -1,7 +1,7 @@
 """Predict the emotion of every utterance of a conversation with a stage-1 run and a stage-3 checkpoint.
 
-    python -m feature_extractor.extraction.predict --stage1 RUN_DIR --stage3 CKPT_DIR --conversation FOLDER --out predictions.csv
-    python -m feature_extractor.extraction.predict --stage1 RUN_DIR --stage3 CKPT_DIR --corpus KEMDY_TREE \
+    kemdy-predict --stage1 RUN_DIR --stage3 CKPT_DIR --conversation FOLDER --out predictions.csv
+    kemdy-predict --stage1 RUN_DIR --stage3 CKPT_DIR --corpus KEMDY_TREE \
         --dialogue Sess19_impro01 --out predictions.csv
 
 The conversation (a folder with a conversation.csv manifest, see conversation_folder.py, or one

@@ -10,7 +10,7 @@ def load_index_table(index_dir, corpus_root=None) -> pd.DataFrame:
     from feature_extractor.corpus import read_index
 
     if not index_dir:
-        raise ValueError("no index given: pass the folder written by scripts/build_index.py")
+        raise ValueError("no index given: pass the folder written by kemdy-index")
     return read_index(index_dir, corpus_root=corpus_root)
 
 

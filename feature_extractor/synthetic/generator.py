@@ -21,6 +21,7 @@ from feature_extractor.synthetic.layout_kemdy19 import write_kemdy19
 from feature_extractor.synthetic.layout_kemdy20 import write_kemdy20
 from feature_extractor.synthetic.plan import ground_truth_frame, plan_corpus
 from feature_extractor.synthetic.presets import CorpusPreset, get_preset
+from erc_core.files import staging_folder, write_json
 
 FORMAT = "kemdy-synthetic-corpus"
 VERSION = 1
@@ -39,8 +40,7 @@ def generate_corpus(out_dir, preset="tiny", dataset="KEMDy19", seed: int = 0, ov
     if _holds_other_files(out) and not overwrite:
         raise FileExistsError(f"{out}: folder is not empty and holds no synthetic corpus ({METADATA_FILE}); "
                               "pass overwrite=True (CLI: --overwrite) to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    staging = staging_folder(out)
     try:
         plan = plan_corpus(corpus_preset, seed)
         samples = WRITERS[corpus_preset.dataset](staging, plan)
@@ -76,8 +76,6 @@ def _resolve_preset(preset, dataset: str) -> CorpusPreset:
 
 
 def _write_metadata(path: Path, preset: CorpusPreset, seed: int, counts: dict) -> None:
-    from erc_core.files import write_json
-
     write_json(path, {
         "format": FORMAT, "version": VERSION, "dataset": preset.dataset, "preset": preset.name, "seed": seed,
         "knobs": dataclasses.asdict(preset), "counts": counts,

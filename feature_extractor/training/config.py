@@ -65,7 +65,7 @@ class TinyPresetConfig:
 
 @dataclass
 class DataConfig:
-    index: str = option("", help="folder holding index.csv + index.meta.json (scripts/build_index.py)")
+    index: str = option("", help="folder holding index.csv + index.meta.json (kemdy-index)")
     corpus_root: Optional[str] = option(None, help="corpus root; default: the root recorded in index.meta.json")
     max_audio_seconds: float = option(10.0, help="crop: a random window in training, eval_crop at evaluation")
     eval_crop: Literal["center", "first"] = option("center", help="which window evaluation reads")

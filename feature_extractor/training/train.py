@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import lightning.pytorch as pl
-import numpy as np
 import pandas as pd
 import torch
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
@@ -27,7 +26,7 @@ from erc_core.cli import parse_config_command, run_command
 from erc_core.config import save_config, to_dict
 from erc_core.errors import UserError
 from erc_core.evaluation_report import write_evaluation
-from erc_core.files import atomic_open, write_json
+from erc_core.files import atomic_open
 from erc_core.labels import EMOTIONS
 from erc_core.plots import save_learning_curves
 from erc_core.provenance import run_provenance

@@ -1,7 +1,7 @@
 """Generate a synthetic corpus in the raw KEMDy19 / KEMDy20 layout (no download, numpy only).
 
-    python scripts/make_synthetic_corpus.py --out data/synthetic_tiny --preset tiny
-    python scripts/make_synthetic_corpus.py --out demo_work/corpus --preset demo --dataset KEMDy19 --seed 0
+    kemdy-synthetic-corpus --out data/synthetic_tiny --preset tiny
+    kemdy-synthetic-corpus --out demo_work/corpus --preset demo --dataset KEMDy19 --seed 0
 
 An existing synthetic corpus at --out is replaced; any other non-empty folder is refused unless
 --overwrite is given. See docs/synthetic_corpus.md for the generative process and its knobs."""
@@ -11,10 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from feature_extractor.synthetic.generator import generate_corpus  # noqa: E402
-from feature_extractor.synthetic.presets import PRESET_BUILDERS  # noqa: E402
+from erc_core.cli import run_command
+from feature_extractor.synthetic.generator import generate_corpus
+from feature_extractor.synthetic.presets import PRESET_BUILDERS
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -27,16 +26,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
+def generate(argv) -> int:
     args = parse_args(argv)
-    try:
-        summary = generate_corpus(args.out, preset=args.preset, dataset=args.dataset, seed=args.seed,
-                                  overwrite=args.overwrite)
-    except (FileExistsError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    summary = generate_corpus(args.out, preset=args.preset, dataset=args.dataset, seed=args.seed,
+                              overwrite=args.overwrite)
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def main(argv=None) -> int:
+    return run_command(generate, argv)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Build the utterance index of a raw KEMDy19 / KEMDy20 tree.
 
-    python scripts/build_index.py --corpus data/KEMDy19 --out work/kemdy19_index
-    python scripts/build_index.py --corpus data/KEMDy20_v1_1 --out work/k20 --tie-policy soft --folds 5 --fold 0
+    kemdy-index --corpus data/KEMDy19 --out work/kemdy19_index
+    kemdy-index --corpus data/KEMDy20_v1_1 --out work/k20 --tie-policy soft --folds 5 --fold 0
 
 Writes index.csv, index.meta.json and skipped.csv into --out and prints a summary. Sessions may
 be given as numbers or ranges: `--test-sessions 19 20`, `--test-sessions 19-20`."""
@@ -10,10 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from feature_extractor.corpus import CorpusError, SplitConfig, build_index, write_index  # noqa: E402
-from feature_extractor.corpus.emotion_labels import TIE_POLICIES  # noqa: E402
+from erc_core.cli import run_command
+from erc_core.errors import UserError
+from feature_extractor.corpus import SplitConfig, build_index, write_index
+from feature_extractor.corpus.emotion_labels import TIE_POLICIES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,7 +41,7 @@ def session_list(items) -> list[int] | None:
             try:
                 sessions += list(range(int(low), int(high or low) + 1))
             except ValueError:
-                raise SystemExit(f"error: session {part!r} is not a number or a range like 19-20")
+                raise UserError(f"session {part!r} is not a number or a range like 19-20") from None
     return sessions
 
 
@@ -64,6 +64,10 @@ def print_summary(result, out_dir: Path) -> None:
 
 
 def main(argv=None) -> int:
+    return run_command(build, argv)
+
+
+def build(argv) -> int:
     args = parse_args(argv)
     split = SplitConfig(
         test_sessions=session_list(args.test_sessions),
@@ -71,12 +75,8 @@ def main(argv=None) -> int:
         folds=args.folds,
         fold=args.fold,
     )
-    try:
-        result = build_index(args.corpus, dataset=args.dataset, tie_policy=args.tie_policy, split=split,
-                             physio=not args.no_physio)
-    except CorpusError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    result = build_index(args.corpus, dataset=args.dataset, tie_policy=args.tie_policy, split=split,
+                         physio=not args.no_physio)
     options = {key: (str(value) if isinstance(value, Path) else value) for key, value in vars(args).items()}
     write_index(result, args.out, options)
     print_summary(result, args.out)

@@ -1,8 +1,8 @@
 """Report a corpus's class mix, durations and conversation dynamics next to the real KEMDy19 figures.
 
-    python scripts/corpus_report.py --index work/kemdy19_index
-    python scripts/corpus_report.py --ground-truth demo_work/corpus/synthetic_ground_truth.csv
-    python scripts/corpus_report.py --ground-truth ... --label hidden    # the speakers' true states
+    kemdy-corpus-report --index work/kemdy19_index
+    kemdy-corpus-report --ground-truth demo_work/corpus/synthetic_ground_truth.csv
+    kemdy-corpus-report --ground-truth ... --label hidden    # the speakers' true states
 
 With --index the labels are the index's `emotion` column (ties handled by the index's tie policy);
 with --ground-truth they are the written Total Evaluation labels with tie rows dropped (as in the
@@ -12,9 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from feature_extractor.synthetic.statistics import (  # noqa: E402
+from erc_core.cli import run_command
+from erc_core.files import write_json
+from feature_extractor.synthetic.statistics import (
     corpus_statistics,
     format_report,
     ground_truth_table,
@@ -25,7 +25,7 @@ from feature_extractor.synthetic.statistics import (  # noqa: E402
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--index", type=Path, help="an index folder written by scripts/build_index.py")
+    source.add_argument("--index", type=Path, help="an index folder written by kemdy-index")
     source.add_argument("--ground-truth", type=Path, help="synthetic_ground_truth.csv of a synthetic corpus")
     parser.add_argument("--label", choices=("written", "hidden"), default="written",
                         help="with --ground-truth: written labels (ties dropped) or hidden states")
@@ -41,20 +41,18 @@ def load_table(args):
     return ground_truth_table(args.ground_truth, args.label), f"{args.ground_truth} ({args.label} labels)"
 
 
-def main(argv=None) -> int:
+def report(argv) -> int:
     args = parse_args(argv)
-    try:
-        table, title = load_table(args)
-        stats = corpus_statistics(table)
-    except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    table, title = load_table(args)
+    stats = corpus_statistics(table)
     print(format_report(stats, title))
     if args.json is not None:
-        from erc_core.files import write_json
-
         write_json(args.json, statistics_as_dict(stats))
     return 0
+
+
+def main(argv=None) -> int:
+    return run_command(report, argv)
 
 
 if __name__ == "__main__":

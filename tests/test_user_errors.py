@@ -1,0 +1,162 @@
+"""Every mistake a user can make with a file or an option ends as one `error:` line naming the file
+and what was expected, exit code 2, no traceback; outputs keep the umask's mode; nothing is
+overwritten silently."""
+
+import json
+import os
+import shutil
+import stat
+import tempfile
+
+import pytest
+import torch
+
+from cgnn import eval as stage3_eval
+from cgnn import train as stage3_train
+from erc_core import files
+from erc_core.files import atomic_open, staging_folder
+from feature_extractor.extraction import extract as stage2
+from feature_extractor.training import train as stage1
+from tests.cgnn_fixtures import SMALL_RUN, write_pickle
+from tests.stage12_fixtures import repo_root, tiny_corpus, tiny_overrides, trained_tiny_run
+
+
+def one_error_line(capsys, *fragments) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if line.startswith("error: ")]
+    assert len(errors) == 1, err
+    assert "Traceback" not in "\n".join(err)
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return errors[0]
+
+
+@pytest.fixture(scope="module")
+def stage3_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("errors_stage3")
+    data = root / "conv.pkl"
+    write_pickle(data, count=8, seed=1)
+    run = root / "run"
+    assert stage3_train.main([*SMALL_RUN, f"data.path={data}", f"run_dir={run}", "trainer.max_epochs=1"]) == 0
+    return data, run
+
+
+def train_stage3(*overrides) -> int:
+    return stage3_train.main([*SMALL_RUN, "trainer.max_epochs=1", *overrides])
+
+
+def test_a_truncated_pickle_is_named(stage3_run, tmp_path, capsys):
+    data, _ = stage3_run
+    cut = tmp_path / "cut.pkl"
+    cut.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+    assert train_stage3(f"data.path={cut}", f"run_dir={tmp_path / 'run'}") == 2
+    one_error_line(capsys, str(cut), "not a readable pickle", "cut off")
+
+
+def test_a_config_json_cut_off_mid_file_is_named(stage3_run, tmp_path, capsys):
+    data, run = stage3_run
+    damaged = tmp_path / "checkpoint"
+    shutil.copytree(run, damaged)
+    text = (damaged / "config.json").read_text()
+    (damaged / "config.json").write_text(text[: len(text) // 2])
+    assert stage3_eval.main(["--checkpoint", str(damaged), "--data", str(data)]) == 2
+    one_error_line(capsys, str(damaged / "config.json"), "not valid JSON")
+
+
+def test_a_checkpoint_config_with_other_layer_sizes_names_the_tensor(stage3_run, tmp_path, capsys):
+    data, run = stage3_run
+    edited = tmp_path / "checkpoint"
+    shutil.copytree(run, edited)
+    info = json.loads((edited / "config.json").read_text())
+    info["model"]["hidden"] = 24
+    (edited / "config.json").write_text(json.dumps(info))
+    assert stage3_eval.main(["--checkpoint", str(edited), "--data", str(data)]) == 2
+    line = one_error_line(capsys, str(edited / "model.safetensors"), "weights do not fit the model", "shape mismatch")
+    assert "size mismatch" not in line
+
+
+def test_a_stage3_run_folder_is_not_overwritten_unless_asked(stage3_run, capsys):
+    data, run = stage3_run
+    before = (run / "model.safetensors").read_bytes()
+    assert train_stage3(f"data.path={data}", f"run_dir={run}") == 2
+    one_error_line(capsys, str(run), "holds a previous run", "overwrite=true")
+    assert (run / "model.safetensors").read_bytes() == before
+    keep = run / "notes.txt"
+    keep.write_text("mine")
+    assert train_stage3(f"data.path={data}", f"run_dir={run}", "overwrite=true", "seed=5") == 0
+    assert keep.read_text() == "mine"  # only the run's own files were replaced
+
+
+def test_the_missing_tokenizer_of_an_export_is_named(tmp_path_factory, tmp_path, capsys):
+    run = trained_tiny_run(tmp_path_factory)
+    export = tmp_path / "export"
+    shutil.copytree(run["run_dir"] / "export", export)
+    (export / "text_encoder" / "tokenizer.json").unlink()
+    code = stage2.main(["--checkpoint", str(export), "--index", str(run["index"]), "--out", str(tmp_path / "f.pkl"),
+                        "--num-workers", "0", "--no-progress"])
+    assert code == 2
+    line = one_error_line(capsys, str(export / "text_encoder"), "no tokenizer files")
+    assert "install sentencepiece" not in line.lower()  # the misleading message of the old code
+
+
+def test_a_checkpoint_path_that_is_no_export_is_named_as_given(tmp_path_factory, tmp_path, capsys):
+    run = trained_tiny_run(tmp_path_factory)
+    empty = tmp_path / "export"
+    empty.mkdir()
+    assert stage2.main(["--checkpoint", str(empty), "--index", str(run["index"]), "--out", str(tmp_path / "f.pkl")]) == 2
+    line = one_error_line(capsys, f"error: {empty}: not a stage-1 run or export folder")
+    assert "export/export" not in line
+
+
+def test_a_full_disk_in_stage1_is_one_error_line(tmp_path_factory, tmp_path, capsys, monkeypatch):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("this machine has no /dev/full to simulate a full disk with")
+    real_mkstemp = tempfile.mkstemp
+
+    def full_disk_for_checkpoints(prefix="", suffix="", dir=None):
+        fd, path = real_mkstemp(prefix=prefix, suffix=suffix, dir=dir)
+        if ".ckpt" in prefix:  # the Lightning checkpoint: every write to it fails with ENOSPC
+            os.close(fd)
+            os.unlink(path)
+            os.symlink("/dev/full", path)
+            fd = os.open(path, os.O_WRONLY)
+        return fd, path
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", full_disk_for_checkpoints)
+    corpus = tiny_corpus(tmp_path_factory)
+    run_dir = tmp_path / "run"
+    code = stage1.main(["--config", str(repo_root() / "configs/stage1/demo.yaml"),
+                        *tiny_overrides(run_dir, corpus["index"], "tracking.comet=false")])
+    assert code == 2
+    one_error_line(capsys, str(run_dir / "checkpoints" / "last.ckpt"), "no space left on device")
+    assert not (run_dir / "checkpoints" / "last.ckpt").exists()
+
+
+@pytest.fixture
+def umask_022():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_outputs_get_the_mode_the_umask_gives(umask_022, tmp_path, stage3_run):
+    with atomic_open(tmp_path / "out.json", "w") as handle:
+        handle.write("{}")
+    assert stat.S_IMODE((tmp_path / "out.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE(staging_folder(tmp_path / "folder").stat().st_mode) == 0o755
+    _, run = stage3_run
+    for name in ("model.safetensors", "config.json", "metrics.json"):
+        assert stat.S_IMODE((run / name).stat().st_mode) == 0o644, name
+
+
+def test_a_real_encoder_folder_is_never_replaced_by_the_tiny_preset(tmp_path_factory, tmp_path):
+    """Only encoders named `tiny` are built from the corpus; a folder given by the user is used as is."""
+    run = trained_tiny_run(tmp_path_factory)
+    text_folder = run["run_dir"] / "tiny_models" / "text"  # a complete HF folder (weights + tokenizer)
+    summary = stage1.train_from_args(["--config", str(repo_root() / "configs/stage1/demo.yaml"),
+                                      *tiny_overrides(tmp_path / "run", run["index"], f"model.text.name={text_folder}")])
+    assert summary["test"]["n"] > 0
+    exported = json.loads((tmp_path / "run" / "export" / "model_config.json").read_text())
+    assert exported["stage1_config"]["model"]["text"]["name"] == str(text_folder)
+    assert exported["stage1_config"]["model"]["audio"]["name"] == str(tmp_path / "run" / "tiny_models" / "audio")
+    torch.set_num_threads(1)
