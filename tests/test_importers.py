@@ -1,7 +1,5 @@
 import os
 import pickle
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
