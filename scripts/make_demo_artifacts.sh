@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the shipped demo artifacts with the real pipeline:
-#   data/demo_features.pkl (+ .config.json)         stage 2 on the synthetic demo corpus
+#   model_checkpoints/demo_stage1/                  the stage-1 export (tiny text model + acoustic audio)
+#   data/demo_features.pkl (+ .config.json)         stage 2 of that export on the synthetic demo corpus
 #   model_checkpoints/demo_stage3_{a,t,at,atp}/     stage 3 on that pickle (configs/stage3/demo.yaml)
 # Usage: bash scripts/make_demo_artifacts.sh   (work folder: ARTIFACT_WORK, default demo_work/artifacts)
 # Only model.safetensors, config.json and metrics.json of each stage-3 run are kept; the resume
@@ -26,6 +27,10 @@ kemdy-stage1-train --config configs/stage1/demo.yaml \
 echo "== stage 2 -> data/demo_features.pkl =="
 kemdy-extract --checkpoint "$work/stage1" --index "$work/index" \
   --out "$work/features.pkl" --threads 1
+rm -rf model_checkpoints/demo_stage1.tmp
+cp -r "$work/stage1/export" model_checkpoints/demo_stage1.tmp
+rm -rf model_checkpoints/demo_stage1
+mv model_checkpoints/demo_stage1.tmp model_checkpoints/demo_stage1
 mkdir -p data
 cp "$work/features.pkl" data/demo_features.pkl.tmp
 cp "$work/features.pkl.config.json" data/demo_features.pkl.config.json.tmp
@@ -52,4 +57,4 @@ echo "== stage-1 test metrics of this run (for docs/demo.md) =="
   $(for m in "${modalities[@]}"; do kemdy-stage3-eval --checkpoint "model_checkpoints/demo_stage3_$m" \
       --data data/demo_features.pkl --split test --out "$work/eval/$m" --quiet >&2
     echo --stage3 "$work/eval/$m/metrics.json"; done)
-du -sh data/demo_features.pkl model_checkpoints/demo_stage3_*
+du -sh data/demo_features.pkl model_checkpoints/demo_stage1 model_checkpoints/demo_stage3_*
