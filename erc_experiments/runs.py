@@ -8,10 +8,8 @@ returned (its metrics.json final). A later invocation reads a finished run inste
 any other run is redone from scratch (the stage is called with overwrite=true)."""
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from erc_core.files import write_json
 from erc_core.metrics import headline
@@ -27,7 +25,7 @@ ROW_COLUMNS = ("config", "seed", "fold", *(f"{s}_{m}" for s in SPLITS for m in M
 class RunKey:
     config: str
     seed: int
-    fold: Optional[int]  # None: the data's own split (folds=0)
+    fold: int | None  # None: the data's own split (folds=0)
 
     @property
     def cell(self) -> str:
@@ -72,6 +70,3 @@ def record_row(record: dict, folder) -> dict:
     row["run_dir"] = str(folder)
     return row
 
-
-def is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value))

@@ -7,7 +7,6 @@ With folds=0 the input is used as it is. Every fold is checked before any run st
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from erc_core.errors import UserError
 from erc_core.files import file_sha256
@@ -17,9 +16,9 @@ from erc_experiments.leakage import check_fold_against_stage1
 
 @dataclass
 class FoldInput:
-    fold: Optional[int]       # None: the data's own split
+    fold: int | None       # None: the data's own split
     path: Path                # the pickle (pickle mode) or index folder (index mode) of this fold
-    sessions: Optional[dict]  # {'train', 'dev', 'test'}: session lists of this fold (k-fold only)
+    sessions: dict | None  # {'train', 'dev', 'test'}: session lists of this fold (k-fold only)
 
 
 class PickleSource:

@@ -38,8 +38,8 @@ def summary_markdown(title: str, context: list, summary: list, paired: list, row
         lines.append("")
     if paired:
         lines += ["## Paired tests (test split, A − B over the same (seed, fold) pairs)", "",
-                  "`run`: one pair per (seed, fold); `fold`: per-fold means over the common seeds (the "
-                  "conservative reading, since runs of one fold share their test sessions).", "",
+                  ("`run`: one pair per (seed, fold); `fold`: per-fold means over the common seeds (the "
+                   "conservative reading, since runs of one fold share their test sessions)."), "",
                   "| A | B | metric | unit | pairs | mean diff (pp) | t | p (t-test) | W | p (Wilcoxon) |",
                   "|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
         for test in paired:
@@ -53,8 +53,8 @@ def summary_markdown(title: str, context: list, summary: list, paired: list, row
         lines += [f"| {f['fold']} | {_sessions(f['test'])} | {_sessions(f['dev'])} | {_sessions(f['train'])} |"
                   for f in folds]
         lines.append("")
-    lines += ["## Runs (%)", "", "| config | seed | fold | dev acc | dev wF1 | dev mF1 | test acc | test wF1 | "
-              "test mF1 | best epoch | epochs | s | s / epoch |", "|---|---:|---:|" + "---:|" * 10]
+    lines += ["## Runs (%)", "", ("| config | seed | fold | dev acc | dev wF1 | dev mF1 | test acc | test wF1 | "
+                                  "test mF1 | best epoch | epochs | s | s / epoch |"), "|---|---:|---:|" + "---:|" * 10]
     for row in rows:
         metrics = [_number(row.get(f"{s}_{m}"), 100, 2) for s in ("dev", "test") for m in SHORT]
         fold = "-" if row["fold"] is None else row["fold"]
