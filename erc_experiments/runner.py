@@ -10,9 +10,12 @@ Writes into run_dir: one folder per run (<config>/seed<S>_fold<F>/, the stage's 
 runs.csv, summary.csv, paired.csv, summary.md, seeds.png, folds.json and runner.json. Runs already
 finished there are read, not redone (docs/experiments.md)."""
 
+import json
+import os
 import platform
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from erc_core.cli import parse_config_command, run_command
@@ -150,10 +153,11 @@ class Experiment:
         if "logreg" in self.names:
             lines.append(f"- `logreg`: context-free logistic regression per utterance on `{self.logreg_modality}` "
                          "(standardised; C and class_weight chosen on dev)")
-        git = git_state()
+        versions = ", ".join(f"{version} ({count} runs)" for version, count in code_versions(self.records.values()).items())
         seconds = sum(row["seconds"] or 0 for row in rows)
-        lines.append(f"- code {git.get('commit') or 'unknown'}{' (uncommitted changes)' if git.get('dirty') else ''}; "
-                     f"{platform.platform()}, python {platform.python_version()}; runs' seconds summed: {seconds:.0f}")
+        lines.append(f"- code of the runs: {versions or 'none yet'}; tables written by {_describe(git_state())}")
+        lines.append(f"- {platform.platform()}, {os.cpu_count()} CPUs, python {platform.python_version()}; "
+                     f"runs' seconds summed: {seconds:.0f}")
         return lines
 
     def _manifest(self) -> dict:
@@ -168,6 +172,21 @@ class Experiment:
         from feature_extractor.training.config import Stage1Config
 
         return load_config(Stage1Config, self.config.stage1.file, self.config.stage1.overrides)
+
+
+def code_versions(records) -> Counter:
+    """How many runs each code version made, from the provenance in each run's metrics.json."""
+    versions = Counter()
+    for _, folder in records:
+        path = Path(folder) / "metrics.json"
+        provenance = json.loads(path.read_text(encoding="utf-8")).get("provenance", {}) if path.is_file() else {}
+        versions[_describe(provenance.get("git") or {})] += 1
+    return versions
+
+
+def _describe(git: dict) -> str:
+    commit = (git.get("commit") or "unknown")[:10]
+    return commit + ("+uncommitted" if git.get("dirty") else "")
 
 
 def _pickle_finished(path: Path) -> bool:
