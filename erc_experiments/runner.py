@@ -40,8 +40,7 @@ class Experiment:
         self.config = config
         self.out = Path(config.run_dir)
         self.source = open_source(config.data)
-        self.stage3_settings = {name: stages.settings_of(stages.stage3_config(ref, config.stage3_overrides, "PER_RUN", 0, "PER_RUN"))
-                                for name, ref in config.configs.items()}  # a bad file or key fails here, early
+        self.stage3_settings = self._stage3_settings()  # a bad file or key fails here, before any training
         self.stage1_config = self._stage1_config() if config.data.index else None
         first = next(iter(self.stage3_settings.values()))
         self.logreg_modality = config.logreg.modality or first["data"]["modality"]
@@ -111,7 +110,8 @@ class Experiment:
         if test.get("n"):
             state += f"; test acc {100 * test['accuracy']:.2f} wF1 {100 * test['weighted_f1']:.2f}"
         print(f"runner: {key.config} {key.cell}: {state}", flush=True)
-        self.records[key] = (record, folder)
+        if key.config in self.names:  # stage 1 runs in index mode even when it is no row of the table
+            self.records[key] = (record, folder)
         return record
 
     # ------------------------------------------------------------ outputs
@@ -166,6 +166,10 @@ class Experiment:
         stage1 = stages.settings_of(self.stage1_config) if self.stage1_config is not None else None
         return {"data": self.source.describe(), "folds": self.config.folds, "stage3": self.stage3_settings,
                 "stage1": stage1, "logreg": logreg}
+
+    def _stage3_settings(self) -> dict:
+        return {name: stages.settings_of(stages.stage3_config(ref, self.config.stage3_overrides, "PER_RUN", 0, "PER_RUN"))
+                for name, ref in self.config.configs.items()}
 
     def _stage1_config(self):
         from erc_core.config import load_config

@@ -82,3 +82,9 @@ def test_a_second_invocation_trains_nothing(experiment, monkeypatch):
     again = run_experiment(load_config(RunnerConfig, None, experiment["args"]))
     assert calls == []
     assert again["rows"] == experiment["result"]["rows"]
+
+
+def test_stage1_is_no_row_unless_asked(experiment, monkeypatch):
+    monkeypatch.setattr(stage1_train, "train_from_args", lambda argv: pytest.fail("stage 1 retrained"))
+    result = run_experiment(load_config(RunnerConfig, None, [*experiment["args"], "baselines=[logreg]"]))
+    assert {row["config"] for row in result["rows"]} == {"gnn", "logreg"}
