@@ -49,6 +49,7 @@ def summary_markdown(title: str, context: list, summary: list, paired: list, row
                          f"{_number(test['wilcoxon_statistic'], 1, 1)} | {_p(test['wilcoxon_pvalue'])} |")
         lines.append("")
     if folds:
+        lines += _fold_means(rows, [entry["config"] for entry in summary], [f["fold"] for f in folds])
         lines += ["## Folds (sessions)", "", "| fold | test | dev | train |", "|---:|---|---|---|"]
         lines += [f"| {f['fold']} | {_sessions(f['test'])} | {_sessions(f['dev'])} | {_sessions(f['train'])} |"
                   for f in folds]
@@ -62,6 +63,20 @@ def summary_markdown(title: str, context: list, summary: list, paired: list, row
                      f"{_plain(row.get('best_epoch'))} | {_plain(row.get('epochs_run'))} | "
                      f"{_number(row.get('seconds'), 1, 1)} | {_number(row.get('seconds_per_epoch'), 1, 2)} |")
     return "\n".join(lines) + "\n"
+
+
+def _fold_means(rows, configs, folds) -> list:
+    """Test weighted-F1 per config and fold, mean over that fold's runs (the seeds)."""
+    lines = ["## Test wF1 per fold: mean over seeds (%)", "",
+             "| config | " + " | ".join(f"fold {f}" for f in folds) + " |", "|---|" + "---:|" * len(folds)]
+    for config in configs:
+        cells = []
+        for fold in folds:
+            values = [r["test_weighted_f1"] for r in rows if r["config"] == config and r["fold"] == fold
+                      and r["test_weighted_f1"] is not None]
+            cells.append(_number(sum(values) / len(values), 100, 2) if values else "–")
+        lines.append(f"| {config} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def write_text(path, text: str) -> None:

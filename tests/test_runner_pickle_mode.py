@@ -81,6 +81,9 @@ def test_tables_are_the_statistics_of_the_run_rows(pickle_path, tmp_path, count_
     assert int(small_wide["n_pairs"]) == 6
     assert float(small_wide["mean_diff"]) == pytest.approx(statistics.mean(differences))
     markdown = (out / "summary.md").read_text()
+    fold_means = [statistics.mean(float(r["test_weighted_f1"]) for r in runs
+                                  if r["config"] == "wide" and r["fold"] == str(f)) for f in range(3)]
+    assert "| wide | " + " | ".join(f"{100 * m:.2f}" for m in fold_means) + " |" in markdown
     assert "| small | 6 |" in markdown and "Paired tests" in markdown and (out / "seeds.png").stat().st_size > 0
 
 
