@@ -90,6 +90,25 @@ def save_embedding_map(points, labels, label_names, path, title="") -> None:
     axes.set_xticks([])
     axes.set_yticks([])
     axes.legend(markerscale=3, fontsize=8, loc="best")
+
+
+def save_seed_plot(values_by_config: dict, path, ylabel="test weighted-F1 (%)", title="") -> None:
+    """One box per config over its runs (seeds x folds), each run drawn as a point on top
+    (horizontal jitter from a fixed seed, so the figure is reproducible). `values_by_config`:
+    config name -> list of values, drawn in the dict's order."""
+    names = list(values_by_config)
+    figure = _figure(1.6 + 1.1 * len(names), 4.0)
+    axes = figure.subplots()
+    data = [np.asarray(values_by_config[name], dtype=float) for name in names]
+    axes.boxplot(data, positions=range(1, len(names) + 1), widths=0.5, showfliers=False,
+                 medianprops={"color": "black"})
+    jitter = np.random.default_rng(0)
+    for position, values in enumerate(data, start=1):
+        axes.scatter(position + jitter.uniform(-0.12, 0.12, size=values.size), values, s=14, alpha=0.7,
+                     color="tab:blue", zorder=3)
+    axes.set_xticks(range(1, len(names) + 1), names, rotation=20 if len(names) > 4 else 0)
+    axes.set_ylabel(ylabel)
+    axes.grid(axis="y", alpha=0.3)
     if title:
         axes.set_title(title, fontsize=10)
     _save(figure, path)

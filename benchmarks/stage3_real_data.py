@@ -1,0 +1,121 @@
+"""Stage 3 on real conversations: a COGMEN 9-tuple pickle (the shared IEMOCAP file by default),
+imported with our importer (scripts/import_features.py), trained for N seeds with one config, next to the context-free
+logistic-regression baseline on the same features. Built on the experiment runner (pickle mode,
+the pickle's own split), so finished seeds are not redone.
+
+    python benchmarks/stage3_real_data.py                                 # 5 seeds, default.yaml
+    python benchmarks/stage3_real_data.py --config configs/stage3/kemdy19.yaml --seeds 3
+    python benchmarks/stage3_real_data.py --source my_tuple.pkl --labels iemocap_4 --modality at
+    python benchmarks/stage3_real_data.py --seeds 1 trainer.max_epochs=3  # a quick end-to-end check
+
+Writes into --work: the imported pickle, and a runner folder (runs/<config>/) holding runs.csv
+(per-seed rows: dev / test accuracy, weighted-F1, macro-F1, seconds per epoch), summary.csv and
+summary.md (mean ± std), paired.csv and benchmark.md (this command, the machine, the baseline
+check and the tables). Without the source pickle it prints `skipped: <path> not found` and exits 0.
+Not part of the test suite. Settings are chosen on dev; look at test once (../shared/benchmarks/README.md)."""
+
+import argparse
+import importlib.util
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from erc_core.cli import run_command  # noqa: E402
+from erc_core.config import load_config  # noqa: E402
+from erc_core.files import atomic_open  # noqa: E402
+from erc_experiments.config import RunnerConfig  # noqa: E402
+from erc_experiments.runner import run_experiment  # noqa: E402
+
+DEFAULT_SOURCE = REPO.parent / "shared" / "benchmarks" / "iemocap6_text_minilm.pkl"
+DEFAULT_WORK = Path(tempfile.gettempdir()) / "kemdy_erc_stage3_real_data"
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="COGMEN 9-tuple pickle")
+    parser.add_argument("--format", default="cogmen", choices=("cogmen", "kemdy-cogmen"), help="importer format")
+    parser.add_argument("--labels", default="iemocap", help="known class order of the source (cogmen format)")
+    parser.add_argument("--config", default="configs/stage3/default.yaml", help="stage-3 config to benchmark")
+    parser.add_argument("--modality", default="t", help="stage-3 data.modality (the shared IEMOCAP file is text only)")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads of each run")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="imported pickle and runner folder")
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help="stage-3 overrides, e.g. trainer.max_epochs=3")
+    return parser.parse_args(argv)
+
+
+def importer_command() -> list:
+    """The importer command: `kemdy-import`'s module where the package has it, else the script."""
+    if importlib.util.find_spec("cgnn.importers.command") is not None:
+        return [sys.executable, "-m", "cgnn.importers.command"]
+    return [sys.executable, str(REPO / "scripts" / "import_features.py")]
+
+
+def import_source(args) -> Path:
+    """The source converted by scripts/import_features.py (once; reused while it exists)."""
+    out = args.work / f"{args.source.stem}.pkl"
+    if out.is_file():
+        return out
+    command = [*importer_command(), "--format", args.format,
+               *(["--labels", args.labels] if args.format == "cogmen" else []), str(args.source), str(out)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(done.returncode)
+    return out
+
+
+def runner_overrides(args, pickle_path: Path) -> tuple:
+    name = Path(args.config).stem
+    stage3 = [f"data.modality={args.modality}", f"trainer.cpu_threads={args.threads}", "tracking.comet=false",
+              "trainer.progress_bar=false", *args.overrides]
+    return name, [f"data.pickle={pickle_path}", f"run_dir={args.work / 'runs' / name}",
+                  f"seeds=[{','.join(str(s) for s in range(args.seeds))}]", "folds=0",
+                  f"configs.{name}.file={args.config}", f"stage3_overrides=[{','.join(stage3)}]",
+                  "baselines=[logreg]"]
+
+
+def verdict(summary: list, name: str) -> str:
+    by_name = {entry["config"]: entry for entry in summary}
+    gnn, logreg = by_name[name]["test_weighted_f1_mean"], by_name["logreg"]["test_weighted_f1_mean"]
+    relation = ">=" if gnn >= logreg else "BELOW"
+    return (f"test weighted-F1: {name} {100 * gnn:.2f} (mean of {by_name[name]['runs']}) {relation} "
+            f"context-free logreg {100 * logreg:.2f}")
+
+
+def _main(argv) -> int:
+    args = parse_args(argv)
+    if not args.source.is_file():
+        print(f"skipped: {args.source} not found")
+        return 0
+    os.chdir(REPO)  # config paths are relative to the repository
+    pickle_path = import_source(args)
+    name, overrides = runner_overrides(args, pickle_path)
+    config = load_config(RunnerConfig, None, overrides)
+    result = run_experiment(config)
+    line = verdict(result["summary"], name)
+    run_dir = Path(config.run_dir)
+    header = [f"# Stage 3 on {args.source.name}: `{args.config}` over {args.seeds} seed(s)", "",
+              f"Command: `python benchmarks/stage3_real_data.py {' '.join(argv)}`".rstrip() + "  ",
+              f"Machine: {platform.platform()}, {os.cpu_count()} CPU(s), torch threads per run {args.threads}  ",
+              f"Check: {line}", ""]
+    body = (run_dir / "summary.md").read_text(encoding="utf-8").split("\n", 1)[1]
+    with atomic_open(run_dir / "benchmark.md", "w", encoding="utf-8") as handle:
+        handle.write("\n".join(header) + body)
+    print(line)
+    print(f"tables: {run_dir / 'benchmark.md'}, {run_dir / 'summary.csv'}, {run_dir / 'runs.csv'}")
+    return 0
+
+
+def main(argv=None) -> int:
+    return run_command(_main, list(sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
