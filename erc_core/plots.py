@@ -90,6 +90,9 @@ def save_embedding_map(points, labels, label_names, path, title="") -> None:
     axes.set_xticks([])
     axes.set_yticks([])
     axes.legend(markerscale=3, fontsize=8, loc="best")
+    if title:
+        axes.set_title(title, fontsize=10)
+    _save(figure, path)
 
 
 def save_seed_plot(values_by_config: dict, path, ylabel="test weighted-F1 (%)", title="") -> None:
