@@ -1,5 +1,5 @@
 """Stage 3 on real conversations: a COGMEN 9-tuple pickle (the shared IEMOCAP file by default),
-imported with our importer (scripts/import_features.py), trained for N seeds with one config, next to the context-free
+imported with our importer (kemdy-import), trained for N seeds with one config, next to the context-free
 logistic-regression baseline on the same features. Built on the experiment runner (pickle mode,
 the pickle's own split), so finished seeds are not redone.
 
@@ -15,7 +15,6 @@ check and the tables). Without the source pickle it prints `skipped: <path> not 
 Not part of the test suite. Settings are chosen on dev; look at test once (../shared/benchmarks/README.md)."""
 
 import argparse
-import importlib.util
 import os
 import platform
 import subprocess
@@ -51,14 +50,12 @@ def parse_args(argv):
 
 
 def importer_command() -> list:
-    """The importer command: `kemdy-import`'s module where the package has it, else the script."""
-    if importlib.util.find_spec("cgnn.importers.command") is not None:
-        return [sys.executable, "-m", "cgnn.importers.command"]
-    return [sys.executable, str(REPO / "scripts" / "import_features.py")]
+    """`kemdy-import`, as a module of this checkout's package."""
+    return [sys.executable, "-m", "cgnn.importers.command"]
 
 
 def import_source(args) -> Path:
-    """The source converted by scripts/import_features.py (once; reused while it exists)."""
+    """The source converted by kemdy-import (once; reused while it exists)."""
     out = args.work / f"{args.source.stem}.pkl"
     if out.is_file():
         return out

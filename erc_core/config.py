@@ -141,7 +141,10 @@ def _unknown_key_message(base, error) -> str:
     known = [str(k) for k in node.keys()] if node is not None and hasattr(node, "keys") else []
     close = difflib.get_close_matches(name, known, n=1)
     prefix = f"{parent}." if parent else ""
-    hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys here: {', '.join(known)}"
+    if close:
+        hint = f"; did you mean {prefix}{close[0]}?"
+    else:
+        hint = f"; known keys here: {', '.join(known)}" if known else ""
     return f"unknown key {full_key or name}{hint}"
 
 

@@ -28,8 +28,8 @@ class StageConfigRef:
 
 @dataclass
 class RunnerData:
-    pickle: Optional[str] = option(None, help="pickle mode: a conversation pickle (stage 2 or scripts/import_features.py)")
-    index: Optional[str] = option(None, help="index mode: a KEMDy index folder (scripts/build_index.py); runs stage 1 -> 2 -> 3")
+    pickle: Optional[str] = option(None, help="pickle mode: a conversation pickle (stage 2 or kemdy-import)")
+    index: Optional[str] = option(None, help="index mode: a KEMDy index folder (kemdy-index); runs stage 1 -> 2 -> 3")
     feature_cache: Optional[str] = option(None, help="index mode: acoustic frame-feature cache shared by every run; "
                                           "default <run_dir>/acoustic_cache")
 

@@ -1,6 +1,6 @@
 """Session folds for the runner: which sessions are test, dev and train in fold I of K.
 
-The rule is `feature_extractor.corpus.splits` (the one used by `scripts/build_index.py --folds K
+The rule is `feature_extractor.corpus.splits` (the one used by `kemdy-index --folds K
 --fold I`): the sessions present, in order, are cut into K contiguous blocks (sizes differ by at
 most one, earlier blocks the larger); test = block I, dev = block (I + 1) mod K, train = the rest.
 So dev always comes from sessions that are not test, and every session is test in exactly one fold.

@@ -1,10 +1,10 @@
 """Experiment runner: stage 3 (and, in index mode, stage 1 -> 2 -> 3) over seeds x session folds
 for one or more configs, with a table of mean ± std, per-run rows and paired tests.
 
-    python -m erc_experiments.runner --config configs/experiments/demo_folds.yaml
-    python -m erc_experiments.runner data.pickle=work/features.pkl folds=5 run_dir=runs/experiments/mine
+    kemdy-experiment --config configs/experiments/demo_folds.yaml
+    kemdy-experiment data.pickle=work/features.pkl folds=5 run_dir=runs/experiments/mine
         configs.default.file=configs/stage3/default.yaml       (one command line)
-    python -m erc_experiments.runner --help      (every key, its type and default)
+    kemdy-experiment --help      (every key, its type and default)
 
 Writes into run_dir: one folder per run (<config>/seed<S>_fold<F>/, the stage's own run folder),
 runs.csv, summary.csv, paired.csv, summary.md, seeds.png, folds.json and runner.json. Runs already

@@ -61,7 +61,7 @@ class IndexSource:
     def __init__(self, path):
         self.path = Path(path)
         if not (self.path / "index.csv").is_file():
-            raise UserError(f"data.index={self.path}: no index.csv there (build one with scripts/build_index.py)")
+            raise UserError(f"data.index={self.path}: no index.csv there (build one with kemdy-index)")
 
     def describe(self) -> dict:
         return {"mode": self.mode, "path": str(self.path), "sha256": file_sha256(self.path / "index.csv")}

@@ -87,6 +87,7 @@ def test_every_command_runs_the_pipeline_without_a_network_attempt(sandbox):
     assert list((root / "stage3" / "comet").glob("*.zip")), "the offline comet archive was not written"
     run(sandbox, "kemdy-stage3-eval", "--checkpoint", root / "stage3", "--data", root / "features.pkl")
     run(sandbox, "kemdy-embedding-map", "--data", root / "features.pkl", "--out", root / "map.png", "--max-points", "60")
+    assert (root / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     dialogue = json.loads((root / "features.pkl.config.json").read_text())  # a test dialogue of the corpus
     assert dialogue["counts"]["test"]["dialogues"] > 0
     run(sandbox, "kemdy-predict", "--stage1", root / "stage1", "--stage3", root / "stage3", "--corpus", root / "corpus",
