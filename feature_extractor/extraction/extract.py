@@ -131,8 +131,12 @@ def features_for_table(model, spec: dict, table: pd.DataFrame, source, device, b
 
 # -- inference ------------------------------------------------------------------------------------
 def extract_features(model, dataset, collator, batch_size, num_workers, device, world, progress=False) -> dict:
-    """{segment_id: {'t', 'a', 'fused': float32 vectors}} for this rank's length-sorted shard."""
-    sampler = LengthBucketBatchSampler(dataset.lengths(), batch_size, shuffle=False, num_replicas=world.size, rank=world.rank)
+    """{segment_id: {'t', 'a', 'fused': float32 vectors}} for this rank's length-sorted shard.
+    An audio encoder whose output depends on batch padding gets only equal-length batches."""
+    sampler = LengthBucketBatchSampler(
+        dataset.lengths(), batch_size, shuffle=False, num_replicas=world.size, rank=world.rank,
+        equal_lengths=not batch_padding_invariant(model),
+    )
     loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collator, num_workers=num_workers, pin_memory=device.type == "cuda")
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=_bf16_ok(device))
     features = {}
@@ -146,6 +150,12 @@ def extract_features(model, dataset, collator, batch_size, num_workers, device, 
             for row, segment_id in enumerate(batch["segment_ids"]):
                 features[segment_id] = {name: value[row] for name, value in vectors.items()}
     return features
+
+
+def batch_padding_invariant(model) -> bool:
+    """False when the model's audio encoder gives other features for an utterance padded in a batch
+    (group-norm wav2vec2, see hf_audio.py)."""
+    return getattr(model.audio_encoder, "batch_padding_invariant", True)
 
 
 def move_to(batch: dict, device: torch.device) -> dict:
