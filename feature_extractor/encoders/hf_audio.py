@@ -26,7 +26,12 @@ from feature_extractor.encoders.pooling import lengths_to_mask, pool
 
 class HFAudioEncoder(nn.Module):
     """`pretrained=False` builds the architecture from the folder's config only (random init);
-    used when the weights come from a stage-1 export anyway."""
+    used when the weights come from a stage-1 export anyway.
+
+    `layerdrop` replaces the folder's LayerDrop (0.1 in the XLS-R pre-training config): a layer
+    skipped in a training step leaves its parameters without gradients, which DDP (Lightning's
+    default `find_unused_parameters=False`) rejects on the next step. 0 is also the default of
+    HF's CTC fine-tuning example."""
 
     def __init__(
         self,
@@ -36,16 +41,20 @@ class HFAudioEncoder(nn.Module):
         freeze_feature_encoder: bool = True,
         gradient_checkpointing: bool = False,
         pretrained: bool = True,
+        layerdrop: float = 0.0,
     ):
         super().__init__()
         self.preprocessor = AutoFeatureExtractor.from_pretrained(name_or_path)
         rate = getattr(self.preprocessor, "sampling_rate", SAMPLE_RATE)
         if rate != SAMPLE_RATE:
             raise ValueError(f"audio encoder {name_or_path}: expects {rate} Hz input; this pipeline feeds {SAMPLE_RATE} Hz")
+        config = AutoConfig.from_pretrained(name_or_path)
+        if hasattr(config, "layerdrop"):
+            config.layerdrop = layerdrop
         if pretrained:
-            self.model = AutoModel.from_pretrained(name_or_path)
+            self.model = AutoModel.from_pretrained(name_or_path, config=config)
         else:
-            self.model = AutoModel.from_config(AutoConfig.from_pretrained(name_or_path))
+            self.model = AutoModel.from_config(config)
         if not hasattr(self.model, "_get_feat_extract_output_lengths"):
             raise ValueError(f"audio encoder {name_or_path}: {type(self.model).__name__} is not a wav2vec2-family model")
         self.layer = layer
