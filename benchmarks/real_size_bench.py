@@ -54,6 +54,7 @@ from feature_extractor.training.losses.loss import LossConfig, compute_loss  # n
 
 CROP_SECONDS = 10.0
 MAX_TOKENS = 128
+SHAPE_BATCH_SIZES = (4, 8, 16, 32, 64)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -86,7 +87,7 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as work:
         model, table = build_model(args, Path(work)), load_index_table(args.index)
         report["flops"] = audio_flops(model)
-        report["shapes"] = {size: batch_shapes(table, model, size) for size in args.batch_sizes}
+        report["shapes"] = {size: batch_shapes(table, model, size) for size in SHAPE_BATCH_SIZES}
         train_set, eval_set = datasets(table, args)
         model.to(world.device)
         report["memory"] = {"after_build": memory(world.device)}
@@ -219,46 +220,51 @@ def time_extraction(model, dataset, batch_size: int, device: torch.device, repea
     reset_peak(device)
     equal = not batch_padding_invariant(model)
     batches = collated(model, dataset, batch_size, shuffle=False, equal_lengths=equal)
-    bare_forward(model, batches[:1], device)  # warm-up
+    timed(bare_forward, model, batches[:1], device)  # warm-up
     loops, bares = [], []
-    for _ in range(repeats):  # alternating, so drifting load hits both alike
-        loops.append(stage2_loop(model, dataset, batch_size, device))
-        bares.append(bare_forward(model, batches, device))
-    loop, bare = float(np.median(loops)), float(np.median(bares))
+    for repeat in range(repeats):  # the order alternates, so drifting load favours neither
+        if repeat % 2:
+            bares.append(timed(bare_forward, model, batches, device))
+        loops.append(timed(stage2_loop, model, dataset, batch_size, device))
+        if not repeat % 2:
+            bares.append(timed(bare_forward, model, batches, device))
     seconds = sum(audio_seconds(batch) for batch in batches)
+    wall = float(np.median([loop["wall"] for loop in loops]))
     report = {"utterances": len(dataset), "batches": len(batches), "audio_seconds": round(seconds, 1),
               "equal_length_batches": equal, "padding": round(padding_ratio(dataset.lengths(), sampler_batches(dataset, batch_size, equal)), 4),
-              "loop_s": [round(value, 2) for value in loops], "bare_forward_s": [round(value, 2) for value in bares],
-              "overhead_vs_forward": [round(a / b - 1, 3) for a, b in zip(loops, bares)],
-              "overhead_of_medians": round(loop / bare - 1, 3),
-              "s_per_utterance": round(loop / len(dataset), 3), "audio_s_per_s": round(seconds / loop, 2),
+              "loop": loops, "bare_forward": bares,
+              "overhead_wall": [round(a["wall"] / b["wall"] - 1, 3) for a, b in zip(loops, bares)],
+              "overhead_cpu": [round(a["cpu"] / b["cpu"] - 1, 3) for a, b in zip(loops, bares)],
+              "s_per_utterance": round(wall / len(dataset), 3), "audio_s_per_s": round(seconds / wall, 2),
               **memory(device)}
     if equal:
         padded = collated(model, dataset, batch_size, shuffle=False)
-        report["padded_batches_instead"] = {"batches": len(padded), "bare_forward_s": round(bare_forward(model, padded, device), 2)}
+        report["padded_batches_instead"] = {"batches": len(padded), "bare_forward": timed(bare_forward, model, padded, device)}
     return report
 
 
-def stage2_loop(model, dataset, batch_size: int, device: torch.device) -> float:
-    start = time.perf_counter()
+def timed(run, *args) -> dict:
+    """Wall and process CPU seconds of `run(*args)`; CPU time is what a shared machine disturbs least."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run(*args)
+    return {"wall": round(time.perf_counter() - wall, 2), "cpu": round(time.process_time() - cpu, 2)}
+
+
+def stage2_loop(model, dataset, batch_size: int, device: torch.device) -> None:
     extract_features(model, dataset, Collator(model.tokenizer, MAX_TOKENS), batch_size, 0, device, DistributedContext())
     synchronize(device)
-    return time.perf_counter() - start
 
 
 def sampler_batches(dataset, batch_size: int, equal: bool) -> list:
     return list(LengthBucketBatchSampler(dataset.lengths(), batch_size, shuffle=False, equal_lengths=equal))
 
 
-def bare_forward(model, batches: list, device: torch.device) -> float:
+def bare_forward(model, batches: list, device: torch.device) -> None:
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=_bf16_ok(device))
-    synchronize(device)
-    start = time.perf_counter()
     with torch.inference_mode(), autocast:
         for batch in batches:
             model(move_to(batch, device))
     synchronize(device)
-    return time.perf_counter() - start
 
 
 # -- stage 1 ----------------------------------------------------------------------------------------------
@@ -272,19 +278,18 @@ def time_training(model, dataset, batch_size: int, args, world) -> dict:
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     batches = collated(model, dataset, batch_size, shuffle=True, world=world)
     reset_peak(device)
-    durations, seconds = [], []
+    steps, seconds = [], []
     for step in range(args.train_steps + 1):
         batch = move_to(batches[step % len(batches)], device)
-        start = time.perf_counter()
-        train_step(trainer, optimizer, batch, args.precision, device)
-        if step:
-            durations.append(time.perf_counter() - start)
+        took = timed(train_step, trainer, optimizer, batch, args.precision, device)
+        if step:  # the first step is warm-up
+            steps.append(took)
             seconds.append(audio_seconds(batch))
-    step_s = slowest_rank(float(np.median(durations)), world)
+    step_s = slowest_rank(float(np.median([took["wall"] for took in steps])), world)
     samples = batch_size * world.size
-    return {"s_per_step": round(step_s, 3), "samples_per_s": round(samples / step_s, 2),
-            "audio_s_per_s": round(float(np.mean(seconds)) * world.size / step_s, 2), "steps_timed": len(durations),
-            "precision": args.precision, **memory(device)}
+    return {"steps": steps, "s_per_step": round(step_s, 3), "samples_per_s": round(samples / step_s, 2),
+            "audio_s_per_s": round(float(np.mean(seconds)) * world.size / step_s, 2),
+            "audio_s_per_step": round(float(np.mean(seconds)), 1), "precision": args.precision, **memory(device)}
 
 
 def train_step(trainer, optimizer, batch: dict, precision: str, device: torch.device) -> None:
