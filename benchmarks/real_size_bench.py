@@ -37,7 +37,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transformers import AutoConfig, AutoModel  # noqa: E402
+from transformers import AutoModel  # noqa: E402
 
 from erc_core.labels import EMOTIONS  # noqa: E402
 from feature_extractor.encoders.real_size import real_size_folder  # noqa: E402
@@ -179,12 +179,12 @@ def batch_shapes(table, model, batch_size: int) -> dict:
     report = {}
     for name, shuffle in (("train", True), ("eval", False)):
         batches = list(LengthBucketBatchSampler(samples, batch_size, shuffle=shuffle, seed=0))
-        longest = np.array([samples[batch].max() for batch in batches])
-        order = np.argsort(longest)
+        padded_size = np.array([len(batch) * samples[batch].max() for batch in batches])
+        order = np.argsort(padded_size, kind="stable")
         report[name] = {
             "batches": len(batches),
             "audio_padding": round(padding_ratio(samples, batches), 4),
-            **{f"{label}_batch": shape_of(batches[order[at]], samples, tokens, frames_of)
+            **{f"{label}_batch": shape_of(batches[order[at]], samples, tokens, frames_of)  # by padded samples
                for label, at in (("median", len(order) // 2), ("largest", -1))},
         }
     return report
@@ -283,8 +283,8 @@ def time_training(model, dataset, batch_size: int, args, world) -> dict:
         batch = move_to(batches[step % len(batches)], device)
         took = timed(train_step, trainer, optimizer, batch, args.precision, device)
         if step:  # the first step is warm-up
-            steps.append(took)
             seconds.append(audio_seconds(batch))
+            steps.append({**took, "audio_s": round(seconds[-1], 1)})
     step_s = slowest_rank(float(np.median([took["wall"] for took in steps])), world)
     samples = batch_size * world.size
     return {"steps": steps, "s_per_step": round(step_s, 3), "samples_per_s": round(samples / step_s, 2),

@@ -4,14 +4,15 @@ position limit against what the model itself accepts."""
 import pytest
 import torch
 from transformers import (
-    AutoConfig, AutoFeatureExtractor, AutoModel, AutoTokenizer, BertConfig, BertModel, RobertaConfig, RobertaModel,
+    AutoConfig, AutoFeatureExtractor, AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerFast,
+    RobertaConfig, RobertaModel,
 )
 
 from feature_extractor.encoders import build_text_encoder
 from feature_extractor.encoders.hf_audio import wants_attention_mask
 from feature_extractor.encoders.hf_text import HFTextEncoder
 from feature_extractor.encoders.real_size import real_size_folder
-from feature_extractor.encoders.tiny_preset import PreTrainedTokenizerFast, train_wordpiece
+from feature_extractor.encoders.tiny_preset import train_wordpiece
 from feature_extractor.training.config import TextEncoderConfig
 
 TEXTS = ["오늘 정말 기분이 좋아요", "왜 그렇게 화가 났어?", "그래 알았어", "무서워서 잠이 안 와"] * 5
