@@ -85,3 +85,27 @@ def test_bad_arguments_are_named():
         LengthBucketBatchSampler([1, 2], batch_size=1, shuffle=False, num_replicas=2, rank=2)
     with pytest.raises(ValueError, match="empty"):
         LengthBucketBatchSampler([], batch_size=1, shuffle=False)
+
+
+def test_equal_length_batches_by_hand():
+    lengths = [7, 5, 7, 7, 5, 3, 7]
+    sampler = LengthBucketBatchSampler(lengths, batch_size=3, shuffle=False, equal_lengths=True)
+    # longest first; the four 7s fill a batch of 3 and one of 1; never a 7 with a 5
+    assert list(sampler) == [[0, 2, 3], [6], [1, 4], [5]]
+    assert len(sampler) == 4
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_equal_length_batches_never_pad_and_cover_every_utterance(shuffle, replicas):
+    crop = 10 * 16000  # utterances beyond the 10 s crop all have its length
+    lengths = np.minimum(long_tailed_lengths(300) // 4000 * 4000, crop)  # many ties, as after a crop
+    shards = [list(LengthBucketBatchSampler(lengths, batch_size=8, shuffle=shuffle, seed=1, num_replicas=replicas,
+                                            rank=rank, equal_lengths=True)) for rank in range(replicas)]
+    batches = [batch for shard in shards for batch in shard]
+    assert padding_ratio(lengths, batches) == 0
+    assert {i for batch in batches for i in batch} == set(range(300))
+    assert max(len(batch) for batch in batches) == 8  # equal lengths still share batches
+    sampler = LengthBucketBatchSampler(lengths, batch_size=8, shuffle=shuffle, seed=1, num_replicas=replicas,
+                                       equal_lengths=True)
+    assert all(len(shard) == len(sampler) for shard in shards)

@@ -9,7 +9,7 @@ from feature_extractor.encoders.encoding import ModalityEncoding
 def build_text_encoder(cfg, pretrained: bool = True):
     from feature_extractor.encoders.hf_text import HFTextEncoder
 
-    return HFTextEncoder(
+    encoder = HFTextEncoder(
         cfg.name,
         pooling=cfg.pooling,
         layer=cfg.layer,
@@ -17,6 +17,10 @@ def build_text_encoder(cfg, pretrained: bool = True):
         gradient_checkpointing=cfg.gradient_checkpointing,
         pretrained=pretrained,
     )
+    limit = encoder.max_tokens_limit
+    if limit is not None and cfg.max_tokens > limit:
+        raise ValueError(f"model.text.max_tokens={cfg.max_tokens}, but {cfg.name} numbers at most {limit} token positions")
+    return encoder
 
 
 def build_audio_encoder(cfg, pretrained: bool = True):
@@ -34,6 +38,7 @@ def build_audio_encoder(cfg, pretrained: bool = True):
             freeze_feature_encoder=cfg.freeze_feature_encoder,
             gradient_checkpointing=cfg.gradient_checkpointing,
             pretrained=pretrained,
+            layerdrop=getattr(cfg, "layerdrop", 0.0),  # no config key yet: off, as DDP needs
         )
     raise ValueError(f"model.audio.kind={cfg.kind!r}; expected hf or acoustic")
 

@@ -2,6 +2,10 @@
 
 Input: token ids [B, L] and the tokenizer's attention mask. Output: token sequence, token mask and
 a pooled vector: masked mean over real tokens (default) or the first token (`cls`).
+
+`max_tokens_limit` is how many tokens the model's position table holds: BERT / ELECTRA use
+`max_position_embeddings` positions; RoBERTa-style tables start after the padding id (klue/roberta-base:
+514 - 1 - 1 = 512). A longer `max_tokens` would fail inside the model, so build_text_encoder refuses it.
 """
 
 import torch
@@ -43,6 +47,7 @@ class HFTextEncoder(nn.Module):
         if gradient_checkpointing:
             self.model.gradient_checkpointing_enable()
         self.output_dim = self.model.config.hidden_size
+        self.max_tokens_limit = position_limit(self.model)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -59,3 +64,12 @@ class HFTextEncoder(nn.Module):
             seq = outputs.hidden_states[self.layer] if want_layer else outputs.last_hidden_state
             mask = token_mask.bool()
             return ModalityEncoding(seq=seq, mask=mask, pooled=pool(seq, mask, self.pooling))
+
+
+def position_limit(model) -> int | None:
+    """Tokens the absolute position table can number (None: no table, e.g. relative positions)."""
+    table = getattr(getattr(model, "embeddings", None), "position_embeddings", None)
+    if not isinstance(table, nn.Embedding):
+        return None
+    first_position = table.padding_idx + 1 if table.padding_idx is not None else 0
+    return table.num_embeddings - first_position

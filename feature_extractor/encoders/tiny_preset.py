@@ -84,8 +84,9 @@ def _swap_in(staging: Path, out_dir: Path, manifest: dict) -> None:
     os.replace(staging, out_dir)
 
 
-def train_wordpiece(texts, vocab_size: int) -> Tokenizer:
-    """A WordPiece tokenizer (tokenizers library) whose vocabulary is learned from `texts`.
+def train_wordpiece(texts, vocab_size: int, special_tokens=SPECIAL_TOKENS) -> Tokenizer:
+    """A WordPiece tokenizer (tokenizers library) whose vocabulary is learned from `texts`; the
+    special tokens (which must include [UNK], [CLS], [SEP]) take the first ids in the given order.
 
     The library's WordPieceTrainer breaks count ties in hash order, so its vocabulary changes from
     run to run; `learn_wordpiece_vocab` picks the same pieces every time for the same texts."""
@@ -97,9 +98,9 @@ def train_wordpiece(texts, vocab_size: int) -> Tokenizer:
     words = Counter(
         word for text in texts for word, _ in tokenizer.pre_tokenizer.pre_tokenize_str(tokenizer.normalizer.normalize_str(text))
     )
-    pieces = learn_wordpiece_vocab(words, vocab_size - len(SPECIAL_TOKENS))
+    pieces = learn_wordpiece_vocab(words, vocab_size - len(special_tokens))
     tokenizer.model = models.WordPiece(
-        vocab={token: i for i, token in enumerate(SPECIAL_TOKENS + pieces)}, unk_token="[UNK]", max_input_chars_per_word=100
+        vocab={token: i for i, token in enumerate(list(special_tokens) + pieces)}, unk_token="[UNK]", max_input_chars_per_word=100
     )
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(

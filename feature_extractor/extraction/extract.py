@@ -11,23 +11,21 @@ audio or empty text are listed in `<out>.skipped.csv` with reasons and counted.
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.distributed as dist
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from erc_core.cli import add_common_flags, quiet_libraries, run_command
-from erc_core.device import choose_device
 from erc_core.files import atomic_open
 from erc_core.provenance import run_provenance
 from cgnn.conversation_pickle import write_conversations
 from feature_extractor.inputs.batching import LengthBucketBatchSampler
+from feature_extractor.extraction.distributed import DistributedContext
 from feature_extractor.export import export_dir_of, load_export
 from feature_extractor.inputs.collate import Collator
 from feature_extractor.inputs.dataset import SOFT_COLUMNS, UtteranceDataset, scan_utterances
@@ -82,8 +80,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def extract(args: argparse.Namespace) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
-    world = DistributedContext.from_environment()
-    device = world.device(args.device)
+    world = DistributedContext.from_environment(args.device)  # the device is set before any collective
+    device = world.device
     model, spec = load_export(args.checkpoint, device=device)
     check_expectations(spec, args.expect, export_dir_of(args.checkpoint))
     kept, skipped, physio, dataset = prepare_utterances(args, spec, progress=world.is_zero and show_progress(args.no_progress))
@@ -156,8 +154,12 @@ def features_for_table(model, spec: dict, table: pd.DataFrame, source, device, b
 
 # -- inference ------------------------------------------------------------------------------------
 def extract_features(model, dataset, collator, batch_size, num_workers, device, world, progress=False) -> dict:
-    """{segment_id: {'t', 'a', 'fused': float32 vectors}} for this rank's length-sorted shard."""
-    sampler = LengthBucketBatchSampler(dataset.lengths(), batch_size, shuffle=False, num_replicas=world.size, rank=world.rank)
+    """{segment_id: {'t', 'a', 'fused': float32 vectors}} for this rank's length-sorted shard.
+    An audio encoder whose output depends on batch padding gets only equal-length batches."""
+    sampler = LengthBucketBatchSampler(
+        dataset.lengths(), batch_size, shuffle=False, num_replicas=world.size, rank=world.rank,
+        equal_lengths=not batch_padding_invariant(model),
+    )
     loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collator, num_workers=num_workers, pin_memory=device.type == "cuda")
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=_bf16_ok(device))
     features = {}
@@ -173,58 +175,18 @@ def extract_features(model, dataset, collator, batch_size, num_workers, device, 
     return features
 
 
+def batch_padding_invariant(model) -> bool:
+    """False when the model's audio encoder gives other features for an utterance padded in a batch
+    (group-norm wav2vec2, see hf_audio.py)."""
+    return getattr(model.audio_encoder, "batch_padding_invariant", True)
+
+
 def move_to(batch: dict, device: torch.device) -> dict:
     return {key: value.to(device, non_blocking=True) if torch.is_tensor(value) else value for key, value in batch.items()}
 
 
 def _bf16_ok(device: torch.device) -> bool:
     return device.type == "cuda" and torch.cuda.is_bf16_supported()
-
-
-def merge_shards(shards: list[dict]) -> dict:
-    """Union of per-rank {segment_id: features}. The sampler pads the batch list across ranks, so a
-    few segments come twice; the lowest rank's copy wins, which keeps the result deterministic."""
-    merged = {}
-    for shard in shards:
-        for segment_id, vectors in shard.items():
-            merged.setdefault(segment_id, vectors)
-    return merged
-
-
-class DistributedContext:
-    """One process (size 1) or a torch.distributed group set up by torchrun / SLURM."""
-
-    def __init__(self, rank: int = 0, size: int = 1, local_rank: int = 0, owns_group: bool = False):
-        self.rank, self.size, self.local_rank, self.owns_group = rank, size, local_rank, owns_group
-
-    @property
-    def is_zero(self) -> bool:
-        return self.rank == 0
-
-    @classmethod
-    def from_environment(cls) -> "DistributedContext":
-        size = int(os.environ.get("WORLD_SIZE", "1"))
-        if size <= 1:
-            return cls()
-        owns = False
-        if not dist.is_initialized():
-            dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
-            owns = True
-        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")), owns)
-
-    def device(self, requested: str) -> torch.device:
-        return choose_device(requested, rank=self.local_rank)
-
-    def merge(self, features: dict) -> dict:
-        if self.size == 1:
-            return merge_shards([features])
-        shards = [None] * self.size if self.is_zero else None
-        dist.gather_object(features, shards, dst=0)
-        return merge_shards(shards) if self.is_zero else {}
-
-    def close(self) -> None:
-        if self.owns_group and dist.is_initialized():
-            dist.destroy_process_group()
 
 
 # -- assembling the pickle ----------------------------------------------------------------------------

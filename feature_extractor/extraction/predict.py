@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from erc_core.cli import add_common_flags, quiet_libraries, run_command
+from erc_core.device import choose_device
 from erc_core.errors import UserError
 from erc_core.files import atomic_open, write_json
 from cgnn.checkpoint import CheckpointMismatchError, Stage3Checkpoint, load_checkpoint
@@ -32,7 +33,7 @@ from feature_extractor.export import export_dir_of, load_export, read_export_spe
 from feature_extractor.extraction.conversation_folder import MANIFEST_NAME, PREDICT_SPLIT, UNLABELLED, conversation_table
 from feature_extractor.corpus import SplitConfig, build_index
 from feature_extractor.extraction.extract import (
-    DistributedContext, acoustic_cache, assemble_dialogues, features_for_table, skipped_path, write_skipped,
+    acoustic_cache, assemble_dialogues, features_for_table, skipped_path, write_skipped,
 )
 from feature_extractor.extractor import head_modalities
 from feature_extractor.inputs.physio_vector import PHYSIO_DIM
@@ -110,7 +111,7 @@ def predict(options: PredictOptions) -> dict:
     _check_input_choice(options)
     if options.threads:
         torch.set_num_threads(options.threads)
-    device = DistributedContext().device(options.device)
+    device = choose_device(options.device)
     stage1_dir, spec = export_dir_of(options.stage1), read_export_spec(options.stage1)
     stage3 = load_checkpoint(options.stage3, device)
     check_stage3_fits(stage3, spec, exported_features(spec), stage1_dir, options.allow_other_stage1)

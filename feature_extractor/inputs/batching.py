@@ -9,6 +9,10 @@ Distributed: the global batch list is identical on every rank (same seed and epo
 batches r, r + R, r + 2R, ... After padding the list with its own first batches to a multiple of
 R, every rank runs the same number of steps (DDP needs that). Evaluation dedupes the few
 repeated utterances by dataset index.
+
+`equal_lengths=True` cuts the sorted order only into batches of identical length, so nothing is
+ever padded: for encoders whose output depends on batch padding (group-norm wav2vec2). Every
+utterance longer than the crop has the crop's length, so those still share batches.
 """
 
 import math
@@ -26,6 +30,7 @@ class LengthBucketBatchSampler:
         bucket_batches: int = 50,
         num_replicas: int = 1,
         rank: int = 0,
+        equal_lengths: bool = False,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -40,6 +45,7 @@ class LengthBucketBatchSampler:
         self.bucket_batches = max(1, bucket_batches)
         self.num_replicas = num_replicas
         self.rank = rank
+        self.equal_lengths = equal_lengths
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -49,7 +55,7 @@ class LengthBucketBatchSampler:
         """This epoch's batches for all ranks together, before sharding."""
         if not self.shuffle:
             order = np.argsort(-self.lengths, kind="stable")
-            return _chunks(order, self.batch_size)
+            return self._cut(order)
         rng = np.random.default_rng([self.seed, self.epoch])
         order = rng.permutation(len(self.lengths))
         pool_size = self.bucket_batches * self.batch_size
@@ -57,7 +63,7 @@ class LengthBucketBatchSampler:
         for start in range(0, len(order), pool_size):
             pool = order[start : start + pool_size]
             pool = pool[np.argsort(self.lengths[pool], kind="stable")]
-            batches.extend(_chunks(pool, self.batch_size))
+            batches.extend(self._cut(pool))
         return [batches[i] for i in rng.permutation(len(batches))]
 
     def __iter__(self):
@@ -66,7 +72,17 @@ class LengthBucketBatchSampler:
         yield from padded[self.rank :: self.num_replicas]
 
     def __len__(self) -> int:
+        if self.equal_lengths:
+            return self._steps(len(self.global_batches()))
         return self._steps(math.ceil(len(self.lengths) / self.batch_size))
+
+    def _cut(self, order: np.ndarray) -> list[list[int]]:
+        """Length-sorted indices -> batches; with `equal_lengths`, a batch never spans two lengths."""
+        if not self.equal_lengths:
+            return _chunks(order, self.batch_size)
+        sorted_lengths = self.lengths[order]
+        starts = np.flatnonzero(np.diff(sorted_lengths)) + 1
+        return [batch for run in np.split(order, starts) for batch in _chunks(run, self.batch_size)]
 
     def _steps(self, n_batches: int) -> int:
         return math.ceil(n_batches / self.num_replicas)
