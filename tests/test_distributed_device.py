@@ -66,12 +66,13 @@ def stubbed_model_work(monkeypatch):
     spec = {"inputs": {"max_tokens": 8}}
     monkeypatch.setattr(stage2, "load_export", lambda checkpoint, device=None: (model, spec))
     monkeypatch.setattr(stage2, "check_expectations", lambda *args, **kwargs: None)
+    monkeypatch.setattr(stage2, "export_dir_of", lambda checkpoint: checkpoint)
     monkeypatch.setattr(stage2, "prepare_utterances", lambda *args, **kwargs: (None, None, None, None))
     monkeypatch.setattr(stage2, "extract_features", lambda *args, **kwargs: {"seg-1": {"a": [0.0]}})
 
 
 def run_stage2(tmp_path, device: str):
-    return stage2.main(["--checkpoint", str(tmp_path), "--index", str(tmp_path), "--out", str(tmp_path / "f.pkl"),
+    return stage2.extract_from_args(["--checkpoint", str(tmp_path), "--index", str(tmp_path), "--out", str(tmp_path / "f.pkl"),
                         "--num-workers", "0", "--no-progress", "--device", device])
 
 
