@@ -42,7 +42,7 @@ from transformers import AutoModel  # noqa: E402
 from erc_core.labels import EMOTIONS  # noqa: E402
 from feature_extractor.encoders.real_size import real_size_folder  # noqa: E402
 from feature_extractor.extraction.distributed import DistributedContext  # noqa: E402
-from feature_extractor.extraction.extract import _bf16_ok, batch_padding_invariant, extract_features, move_to  # noqa: E402
+from feature_extractor.extraction.extract import _bf16_ok, extract_features, move_to  # noqa: E402
 from feature_extractor.extractor import AudioTextExtractor  # noqa: E402
 from feature_extractor.inputs.audio_io import SAMPLE_RATE  # noqa: E402
 from feature_extractor.inputs.batching import LengthBucketBatchSampler, padding_ratio  # noqa: E402
@@ -218,7 +218,7 @@ def time_extraction(model, dataset, batch_size: int, device: torch.device, repea
     """The stage-2 loop vs the bare forward on the same batches (both in stage 2's precision)."""
     model.eval()
     reset_peak(device)
-    equal = not batch_padding_invariant(model)
+    equal = not model.batch_padding_invariant
     batches = collated(model, dataset, batch_size, shuffle=False, equal_lengths=equal)
     timed(bare_forward, model, batches[:1], device)  # warm-up
     loops, bares = [], []

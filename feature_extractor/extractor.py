@@ -42,6 +42,12 @@ class AudioTextExtractor(nn.Module):
         self.train()  # from_pretrained returns HF models in eval mode; frozen encoders stay in eval
 
     @property
+    def batch_padding_invariant(self) -> bool:
+        """False when the audio encoder gives other features for an utterance padded in a batch
+        (group-norm wav2vec2, see hf_audio.py): evaluate it only in equal-length batches."""
+        return getattr(self.audio_encoder, "batch_padding_invariant", True)
+
+    @property
     def tokenizer(self):
         return self.text_encoder.tokenizer if self.text_encoder is not None else None
 

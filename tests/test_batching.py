@@ -109,3 +109,22 @@ def test_equal_length_batches_never_pad_and_cover_every_utterance(shuffle, repli
     sampler = LengthBucketBatchSampler(lengths, batch_size=8, shuffle=shuffle, seed=1, num_replicas=replicas,
                                        equal_lengths=True)
     assert all(len(shard) == len(sampler) for shard in shards)
+
+
+def test_stage1_evaluates_padding_sensitive_encoders_in_equal_length_batches():
+    """Dev / test batches of a group-norm audio encoder hold one length each (as in stage 2);
+    training batches still mix lengths."""
+    from types import SimpleNamespace
+
+    from feature_extractor.training.datamodule import Stage1DataModule
+
+    lengths = [5, 5, 7, 9, 9, 9, 12]
+    dataset = SimpleNamespace(lengths=lambda: lengths, __len__=lambda: len(lengths))
+    cfg = SimpleNamespace(bucket_batches=4, num_workers=0, batch_size=4, eval_batch_size=4)
+    for equal in (True, False):
+        module = Stage1DataModule({"train": dataset, "dev": dataset, "test": dataset}, None, cfg, seed=0,
+                                  equal_length_eval=equal)
+        dev_batches = list(module.val_dataloader().batch_sampler)
+        mixed = [batch for batch in dev_batches if len({lengths[i] for i in batch}) > 1]
+        assert (not mixed) == equal, dev_batches
+        assert not module.train_dataloader().batch_sampler.equal_lengths

@@ -38,7 +38,7 @@ def build_audio_encoder(cfg, pretrained: bool = True):
             freeze_feature_encoder=cfg.freeze_feature_encoder,
             gradient_checkpointing=cfg.gradient_checkpointing,
             pretrained=pretrained,
-            layerdrop=getattr(cfg, "layerdrop", 0.0),  # no config key yet: off, as DDP needs
+            layerdrop=cfg.layerdrop,
         )
     raise ValueError(f"model.audio.kind={cfg.kind!r}; expected hf or acoustic")
 

@@ -61,6 +61,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--num-workers", type=int, default=2)
     parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda, cuda:1, ...")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--precision", choices=("auto", "32"), default="auto",
+                        help="auto: bf16 autocast on a bf16-capable GPU, else float32; 32: always float32")
     parser.add_argument("--feature-cache", help="acoustic frame-feature cache (default: <run_dir>/acoustic_cache)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--allow-train-overlap", action="store_true",
@@ -89,7 +91,7 @@ def extract(args: argparse.Namespace) -> dict:
                                         export_dir_of(args.checkpoint), allow=args.allow_train_overlap)
     features = extract_features(
         model, dataset, Collator(model.tokenizer, spec["inputs"]["max_tokens"]), args.batch_size, args.num_workers,
-        device, world, progress=world.is_zero and show_progress(args.no_progress),
+        device, world, progress=world.is_zero and show_progress(args.no_progress), precision=args.precision,
     )
     merged = world.merge(features)
     world.close()
@@ -153,15 +155,16 @@ def features_for_table(model, spec: dict, table: pd.DataFrame, source, device, b
 
 
 # -- inference ------------------------------------------------------------------------------------
-def extract_features(model, dataset, collator, batch_size, num_workers, device, world, progress=False) -> dict:
+def extract_features(model, dataset, collator, batch_size, num_workers, device, world, progress=False,
+                     precision: str = "auto") -> dict:
     """{segment_id: {'t', 'a', 'fused': float32 vectors}} for this rank's length-sorted shard.
     An audio encoder whose output depends on batch padding gets only equal-length batches."""
     sampler = LengthBucketBatchSampler(
         dataset.lengths(), batch_size, shuffle=False, num_replicas=world.size, rank=world.rank,
-        equal_lengths=not batch_padding_invariant(model),
+        equal_lengths=not model.batch_padding_invariant,
     )
     loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collator, num_workers=num_workers, pin_memory=device.type == "cuda")
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=_bf16_ok(device))
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision != "32" and _bf16_ok(device))
     features = {}
     model.eval()
     with torch.inference_mode(), autocast:
@@ -173,12 +176,6 @@ def extract_features(model, dataset, collator, batch_size, num_workers, device, 
             for row, segment_id in enumerate(batch["segment_ids"]):
                 features[segment_id] = {name: value[row] for name, value in vectors.items()}
     return features
-
-
-def batch_padding_invariant(model) -> bool:
-    """False when the model's audio encoder gives other features for an utterance padded in a batch
-    (group-norm wav2vec2, see hf_audio.py)."""
-    return getattr(model.audio_encoder, "batch_padding_invariant", True)
 
 
 def move_to(batch: dict, device: torch.device) -> dict:

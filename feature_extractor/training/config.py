@@ -34,6 +34,8 @@ class AudioEncoderConfig:
     freeze: bool = option(False, help="keep the audio encoder's weights fixed")
     freeze_feature_encoder: bool = option(True, help="keep the CNN waveform front end fixed")
     gradient_checkpointing: bool = option(False, help="trade compute for memory")
+    layerdrop: float = option(0.0, help="kind=hf: wav2vec2 LayerDrop; above 0 needs trainer.strategy="
+                              "ddp_find_unused_parameters_true on several GPUs (a skipped layer has no gradient)")
     acoustic_hidden: int = option(128, help="kind=acoustic: width of the conv net")
     acoustic_layers: int = option(2, help="kind=acoustic: conv layers")
     acoustic_stride: int = option(4, help="kind=acoustic: frames averaged before the convolutions (100 -> 25 per s)")

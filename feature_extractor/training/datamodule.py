@@ -8,8 +8,11 @@ from feature_extractor.inputs.batching import LengthBucketBatchSampler
 
 
 class Stage1DataModule(pl.LightningDataModule):
-    def __init__(self, datasets: dict, collator, data_cfg, seed: int):
+    def __init__(self, datasets: dict, collator, data_cfg, seed: int, equal_length_eval: bool = False):
+        """`equal_length_eval`: dev / test batches hold only utterances of one length (for audio
+        encoders whose features depend on batch padding), so stage-1 metrics match stage 2."""
         super().__init__()
+        self.equal_length_eval = equal_length_eval
         self.datasets = datasets
         self.collator = collator
         self.cfg = data_cfg
@@ -35,6 +38,7 @@ class Stage1DataModule(pl.LightningDataModule):
             bucket_batches=self.cfg.bucket_batches,
             num_replicas=trainer.world_size if trainer else 1,
             rank=trainer.global_rank if trainer else 0,
+            equal_lengths=self.equal_length_eval and not shuffle,
         )
         workers = self.cfg.num_workers
         return DataLoader(

@@ -66,7 +66,8 @@ def train(cfg: Stage1Config) -> dict:
     if inputs.cache is not None:
         _fit_acoustic_standardisation(model, inputs)
     datasets = build_datasets(cfg, inputs)
-    datamodule = Stage1DataModule(datasets, Collator(model.tokenizer, cfg.model.text.max_tokens), cfg.data, cfg.seed)
+    datamodule = Stage1DataModule(datasets, Collator(model.tokenizer, cfg.model.text.max_tokens), cfg.data, cfg.seed,
+                                  equal_length_eval=not model.batch_padding_invariant)
     module = Stage1Module(model, cfg.loss, cfg.optim, EMOTIONS)
 
     provenance = run_provenance(cfg.seed, _device_name(cfg))
