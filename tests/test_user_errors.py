@@ -160,3 +160,20 @@ def test_a_real_encoder_folder_is_never_replaced_by_the_tiny_preset(tmp_path_fac
     assert exported["stage1_config"]["model"]["text"]["name"] == str(text_folder)
     assert exported["stage1_config"]["model"]["audio"]["name"] == str(tmp_path / "run" / "tiny_models" / "audio")
     torch.set_num_threads(1)
+
+
+def test_an_encoder_folder_that_cannot_be_loaded_is_named(tmp_path_factory, tmp_path, capsys):
+    run = trained_tiny_run(tmp_path_factory)
+    no_weights = run["run_dir"] / "export" / "text_encoder"  # config and tokenizer, no weights
+    code = stage1.main(["--config", str(repo_root() / "configs/stage1/demo.yaml"),
+                        *tiny_overrides(tmp_path / "run", run["index"], f"model.text.name={no_weights}")])
+    assert code == 2
+    one_error_line(capsys, f"model.text.name={no_weights}: cannot load it")
+
+
+def test_max_tokens_above_the_position_limit_is_refused(tmp_path_factory, tmp_path, capsys):
+    run = trained_tiny_run(tmp_path_factory)
+    code = stage1.main(["--config", str(repo_root() / "configs/stage1/demo.yaml"),
+                        *tiny_overrides(tmp_path / "run", run["index"], "model.text.max_tokens=100000")])
+    assert code == 2
+    one_error_line(capsys, "model.text.max_tokens=100000", "token positions")

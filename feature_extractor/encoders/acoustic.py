@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import librosa
@@ -105,17 +106,26 @@ def autocorrelation_pitch(power: np.ndarray, window: np.ndarray, cfg: AcousticFe
 
 
 class AcousticFeatureCache:
-    """One .npy per utterance under `<root>/<config fingerprint>/`, keyed by segment id and the
-    wav's byte size (an edited file of another size is recomputed). Writes are atomic, so ranks or
-    workers computing the same utterance at once cannot corrupt the cache."""
+    """One .npy per utterance under `<root>/<config fingerprint>/`, keyed by segment id and a hash
+    of the wav's bytes: a replaced or edited file (even one of the same size) is recomputed, never
+    fed its old features. Writes are atomic, so ranks or workers computing the same utterance at
+    once cannot corrupt the cache."""
 
     def __init__(self, root, cfg: AcousticFeatureConfig = AcousticFeatureConfig()):
         self.cfg = cfg
         self.folder = Path(root) / cfg.fingerprint()
+        self._digests = {}  # (path, inode, size, mtime) -> content hash, so a file is read once
 
     def path_for(self, segment_id: str, wav_path) -> Path:
-        size = Path(wav_path).stat().st_size
-        return self.folder / f"{segment_id}.{size}.npy"
+        return self.folder / f"{segment_id}.{self._content_hash(wav_path)}.npy"
+
+    def _content_hash(self, wav_path) -> str:
+        status = os.stat(wav_path)
+        key = (str(wav_path), status.st_ino, status.st_size, status.st_mtime_ns)
+        if key not in self._digests:
+            with open(wav_path, "rb") as handle:
+                self._digests[key] = hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=12)).hexdigest()
+        return self._digests[key]
 
     def load(self, segment_id: str, wav_path) -> np.ndarray | None:
         path = self.path_for(segment_id, wav_path)
