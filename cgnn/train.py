@@ -2,14 +2,16 @@
 
     python -m cgnn.train --config configs/stage3/default.yaml data=data/demo_features.pkl modality=at
 
-Plain PyTorch loop: batches of whole dialogues, Adam, ReduceLROnPlateau on the dev loss, model
-selection on dev weighted-F1, early stopping. Writes into `out`: model.safetensors + config.json
+Plain PyTorch loop: batches of whole dialogues, AdamW with a per-step warmup + cosine schedule
+(or Adam + ReduceLROnPlateau on the dev loss, as COGMEN), model selection on dev weighted-F1,
+optional early stopping. Writes into `out`: model.safetensors + config.json
 (the best epoch), metrics.json, train_state.pt (for `resume=true`) and, with comet, an offline
 archive under comet/."""
 
 import argparse
 import copy
 import dataclasses
+import math
 import os
 import random
 import sys
@@ -37,17 +39,22 @@ STATE_FILE = "train_state.pt"
 class TrainConfig:
     data: str = "data/demo_features.pkl"
     out: str = "runs/stage3"
-    modality: str = "at"            # a feature name (fused) or one-letter names (a, t, at, atp)
-    num_speakers: int = 0           # 0 = the most speakers in any dialogue of the pickle
+    modality: str = "all"           # all (every one-letter feature of the pickle), a feature name
+                                    # (fused) or one-letter names (a, t, at, atp)
+    num_speakers: int = 0           # 0 = len(model.speaker_map), else the most speakers in any dialogue
     epochs: int = 55                # COGMEN's IEMOCAP recipe
     batch_size: int = 32            # dialogues per batch (COGMEN default)
-    lr: float = 1e-4
-    weight_decay: float = 1e-8
+    optimizer: str = "adamw"        # adamw | adam
+    lr: float = 1e-3                # peak learning rate
+    weight_decay: float = 1e-2
+    scheduler: str = "cosine"       # cosine | linear | constant (per step, after warmup) | plateau
+    warmup: float = 0.1             # fraction of all optimizer steps with a linear warmup from 0
     max_grad_norm: float = 0.0      # 0 = no clipping
     class_weights: bool = False     # inverse class frequency on the train split
-    scheduler_factor: float = 0.1   # ReduceLROnPlateau on dev loss (torch defaults, as COGMEN)
+    scheduler_factor: float = 0.1   # plateau: ReduceLROnPlateau on dev loss (torch defaults, as COGMEN)
     scheduler_patience: int = 10
-    early_stopping: int = 15        # epochs without a better dev weighted-F1; 0 = off
+    early_stopping: int = 0         # epochs without a better dev weighted-F1; 0 = off
+    early_stopping_start: float = 0.5  # ... and never before this fraction of `epochs`
     seed: int = 24
     deterministic: bool = False     # torch.use_deterministic_algorithms
     device: str = "auto"            # auto | cpu | cuda | cuda:1 | mps
@@ -94,7 +101,8 @@ def class_weight_vector(items, num_classes: int) -> torch.Tensor:
 # ---------------------------------------------------------------- one epoch / one evaluation
 
 
-def train_epoch(model, items, optimizer, config: TrainConfig, rng, device, weights) -> float:
+def train_epoch(model, items, optimizer, config: TrainConfig, rng, device, weights, scheduler=None) -> float:
+    """One pass over `items`; `scheduler` (a per-step schedule) is stepped after every update."""
     model.train()
     total, count = 0.0, 0
     for batch in iterate_batches(items, config.batch_size, shuffle=True, rng=rng):
@@ -108,6 +116,8 @@ def train_epoch(model, items, optimizer, config: TrainConfig, rng, device, weigh
         if config.max_grad_norm > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         total += loss.item() * labelled
         count += labelled
     return total / max(count, 1)
@@ -168,7 +178,7 @@ def train(config: TrainConfig) -> dict:
         bar = tqdm(range(progress.epoch + 1, config.epochs + 1), desc="stage 3",
                    disable=not config.progress, file=sys.stderr)
         for epoch in bar:
-            if config.early_stopping and progress.epoch - progress.best_epoch >= config.early_stopping:
+            if _should_stop(config, progress):
                 break  # checked first, so a resumed run that had stopped stays stopped
             row = _train_one_epoch(run, progress, epoch)
             tracker.log_metrics(row, step=epoch)
@@ -187,13 +197,13 @@ def _setup(config: TrainConfig) -> _Run:
     set_seed(config.seed, config.deterministic)
     device = choose_device(config.device)
     data = read_conversations(config.data)
+    config = dataclasses.replace(config, modality=_concrete_modality(config.modality, data.feature_dims))
     dims = modality_dims(data.feature_dims, config.modality)
-    speakers = config.num_speakers or max_speakers(data.dialogues)
+    speakers = config.num_speakers or len(config.model.speaker_map) or max_speakers(data.dialogues)
     splits = _prepared_splits(data, config, speakers)
     model = ContextualGNN(config.model, sum(dims.values()), len(data.label_names), speakers).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=config.scheduler_factor, patience=config.scheduler_patience)
+    optimizer = _optimizer(model, config)
+    scheduler = _scheduler(optimizer, config, steps_per_epoch=math.ceil(len(splits["train"]) / config.batch_size))
     weights = class_weight_vector(splits["train"], len(data.label_names)).to(device) \
         if config.class_weights else None
     info = dict(modality=config.modality, feature_dims=dims, label_names=data.label_names,
@@ -206,11 +216,13 @@ def _setup(config: TrainConfig) -> _Run:
 def _train_one_epoch(run: _Run, progress, epoch: int) -> dict:
     """Train, evaluate dev, step the scheduler, keep the best weights, save the resume state."""
     config, out = run.config, Path(run.config.out)
+    per_step = None if config.scheduler == "plateau" else run.scheduler
     train_loss = train_epoch(run.model, run.splits["train"], run.optimizer, config, run.rng, run.device,
-                             run.weights)
+                             run.weights, per_step)
     dev = evaluate(run.model, run.splits["dev"], run.data.label_names, config.batch_size, run.device,
                    run.weights)
-    run.scheduler.step(dev["loss"])
+    if per_step is None:
+        run.scheduler.step(dev["loss"])
     row = {"epoch": epoch, "train_loss": train_loss, "dev_loss": dev["loss"], "dev_accuracy": dev["accuracy"],
            "dev_weighted_f1": dev["weighted_f1"], "dev_macro_f1": dev["macro_f1"],
            "lr": run.optimizer.param_groups[0]["lr"]}
@@ -252,8 +264,58 @@ def _prepared_splits(data, config, speakers) -> dict:
     if config.max_train_dialogues:
         splits["train"] = splits["train"][: config.max_train_dialogues]
     window = config.model
-    return {name: prepare_dialogues(dialogues, config.modality, speakers, window.wp, window.wf)
+    return {name: prepare_dialogues(dialogues, config.modality, speakers, window.wp, window.wf, window.speaker_map)
             for name, dialogues in splits.items()}
+
+
+def _concrete_modality(modality: str, feature_dims: dict) -> str:
+    """`all` -> every one-letter feature of the pickle in its order (a COGMEN import: t, at, atv;
+    a stage-2 pickle: t, a, p but not the derived `fused`), or its only feature."""
+    if modality != "all":
+        return modality
+    letters = "".join(name for name in feature_dims if len(name) == 1)
+    if letters:
+        return letters
+    if len(feature_dims) == 1:
+        return next(iter(feature_dims))
+    raise ValueError(f"modality 'all': no one-letter features in {list(feature_dims)}; name one of them")
+
+
+def _optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
+    optimizers = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}
+    if config.optimizer not in optimizers:
+        raise ValueError(f"unknown optimizer {config.optimizer!r}; expected one of {', '.join(optimizers)}")
+    return optimizers[config.optimizer](model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
+    """plateau: ReduceLROnPlateau stepped on the dev loss once per epoch. Otherwise a LambdaLR
+    stepped after every optimizer step: linear warmup over `warmup` of all steps, then cosine or
+    linear decay that reaches 0 just after the last step (or constant)."""
+    if config.scheduler == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=config.scheduler_factor, patience=config.scheduler_patience)
+    decays = {"cosine": lambda done: 0.5 * (1 + math.cos(math.pi * done)), "linear": lambda done: 1 - done,
+              "constant": lambda done: 1.0}
+    if config.scheduler not in decays:
+        raise ValueError(f"unknown scheduler {config.scheduler!r}; expected plateau or {', '.join(decays)}")
+    total = config.epochs * steps_per_epoch
+    warmup = round(config.warmup * total)
+
+    def factor(step):
+        if step < warmup:
+            return (step + 1) / warmup
+        return decays[config.scheduler](min(1.0, (step - warmup) / max(1, total - warmup)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _should_stop(config: TrainConfig, progress) -> bool:
+    """Early stopping never ends a run in its first `early_stopping_start` of the epochs, so a
+    model still stuck at its start (e.g. predicting the majority class) is not the one kept."""
+    if not config.early_stopping or progress.epoch < config.early_stopping_start * config.epochs:
+        return False
+    return progress.epoch - progress.best_epoch >= config.early_stopping
 
 
 def _headline(metrics: dict) -> dict:

@@ -1,0 +1,107 @@
+"""Stage-3 optimisation logic: learning-rate schedule, early stopping, modality `all`, resume
+with a per-step schedule."""
+
+import math
+
+import pytest
+import torch
+
+from cgnn import train as cgnn_train
+from cgnn.model import ModelConfig
+from cgnn.train import TrainConfig, _concrete_modality, _Progress, _scheduler, _should_stop, train
+from cgnn_fixtures import make_dialogues, write_pickle
+
+torch.set_num_threads(1)
+SMALL = ModelConfig(hidden=16, encoder_heads=2, encoder_feedforward=32, dropout=0.1)
+
+
+def learning_rates(config, steps_per_epoch):
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=config.lr)
+    scheduler = _scheduler(optimizer, config, steps_per_epoch)
+    rates = []
+    for _ in range(config.epochs * steps_per_epoch):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+@pytest.mark.parametrize("kind", ["cosine", "linear", "constant"])
+def test_warmup_then_decay_per_optimizer_step(kind):
+    config = TrainConfig(lr=0.5, epochs=10, warmup=0.2, scheduler=kind)
+    rates = learning_rates(config, steps_per_epoch=5)   # 50 steps, 10 of warmup
+    for step in range(10):                                # linear warmup from lr / 10 to lr
+        assert rates[step] == pytest.approx(0.5 * (step + 1) / 10)
+    for step in range(10, 50):
+        done = (step - 10) / 40
+        expected = {"cosine": 0.5 * (1 + math.cos(math.pi * done)), "linear": 1 - done, "constant": 1}[kind]
+        assert rates[step] == pytest.approx(0.5 * expected)
+
+
+def test_plateau_keeps_the_cogmen_scheduler():
+    config = TrainConfig(scheduler="plateau", scheduler_patience=3, scheduler_factor=0.5)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    scheduler = _scheduler(optimizer, config, steps_per_epoch=4)
+    assert isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    with pytest.raises(ValueError, match="unknown scheduler 'step'"):
+        _scheduler(optimizer, TrainConfig(scheduler="step"), 4)
+
+
+def test_early_stopping_never_stops_in_the_first_part_of_the_budget():
+    config = TrainConfig(epochs=40, early_stopping=5, early_stopping_start=0.5)
+    stuck_since_epoch_1 = dict(best_f1=0.1, best_epoch=1, best_state=None, history=[])
+    assert not _should_stop(config, _Progress(epoch=19, **stuck_since_epoch_1))
+    assert _should_stop(config, _Progress(epoch=20, **stuck_since_epoch_1))
+    improving = dict(best_f1=0.5, best_state=None, history=[])
+    assert not _should_stop(config, _Progress(epoch=30, best_epoch=26, **improving))
+    assert _should_stop(config, _Progress(epoch=31, best_epoch=26, **improving))
+    assert not _should_stop(TrainConfig(epochs=40, early_stopping=0), _Progress(epoch=39, **stuck_since_epoch_1))
+
+
+def test_modality_all_takes_every_one_letter_feature():
+    assert _concrete_modality("all", {"t": 384}) == "t"
+    assert _concrete_modality("all", {"a": 100, "t": 768, "v": 512}) == "atv"
+    assert _concrete_modality("all", {"t": 768, "a": 1024, "fused": 1792, "p": 16}) == "tap"
+    assert _concrete_modality("all", {"fused": 128}) == "fused"
+    assert _concrete_modality("at", {"a": 1, "t": 1, "v": 1}) == "at"
+    with pytest.raises(ValueError, match="no one-letter features"):
+        _concrete_modality("all", {"text": 3, "audio": 4})
+
+
+def small_config(data, out, **changes):
+    values = dict(data=str(data), out=str(out), epochs=4, batch_size=4, lr=3e-3, tracking="none",
+                  progress=False, model=SMALL)
+    return TrainConfig(**{**values, **changes})
+
+
+def test_defaults_train_on_a_text_only_pickle(tmp_path):
+    data = tmp_path / "text_only.pkl"
+    write_pickle(data, make_dialogues(count=16, dims={"t": 7}, seed=2))
+    summary = train(small_config(data, tmp_path / "run", epochs=8, lr=1e-2))
+    assert summary["modality"] == "t"
+    losses = [row["train_loss"] for row in summary["history"]]
+    assert losses[-1] < 0.7 * losses[0]
+
+
+def test_resume_after_an_interruption_reproduces_the_straight_run(tmp_path, monkeypatch):
+    data = tmp_path / "conv.pkl"
+    write_pickle(data, count=8, seed=5)
+    straight = train(small_config(data, tmp_path / "straight", deterministic=True))
+
+    original = cgnn_train._train_one_epoch
+
+    def interrupted(run, progress, epoch):
+        if epoch == 3:
+            raise KeyboardInterrupt
+        return original(run, progress, epoch)
+
+    monkeypatch.setattr(cgnn_train, "_train_one_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(small_config(data, tmp_path / "resumed", deterministic=True))
+    monkeypatch.setattr(cgnn_train, "_train_one_epoch", original)
+    resumed = train(small_config(data, tmp_path / "resumed", deterministic=True, resume=True))
+    torch.use_deterministic_algorithms(False)
+    assert [row["lr"] for row in straight["history"]] == [row["lr"] for row in resumed["history"]]
+    assert resumed["history"] == straight["history"]
+    assert (tmp_path / "straight" / "model.safetensors").read_bytes() == \
+        (tmp_path / "resumed" / "model.safetensors").read_bytes()
