@@ -17,7 +17,7 @@ from torch_geometric.nn import TransformerConv
 from cgnn.batching import Batch
 from cgnn.graph import num_relations, relation_types
 from cgnn.relational import RelationalGraphConv
-from cgnn.sequence_encoder import SequenceEncoder
+from cgnn.sequence_encoder import Dropout, SequenceEncoder
 
 
 @dataclasses.dataclass
@@ -58,7 +58,7 @@ class Classifier(nn.Module):
     def __init__(self, input_dim, hidden, num_classes, dropout):
         super().__init__()
         self.hidden = nn.Linear(input_dim, hidden)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.out = nn.Linear(hidden, num_classes)
 
     def forward(self, x):

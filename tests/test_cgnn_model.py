@@ -165,3 +165,20 @@ def test_packed_transformer_layer_equals_torch_encoder_layer():
     with torch.no_grad():
         expected = reference(padded, src_key_padding_mask=~mask)[mask]
         torch.testing.assert_close(ours(padded[mask], mask), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_cpu_dropout_keeps_torch_dropout_semantics():
+    from cgnn.sequence_encoder import Dropout
+
+    torch.manual_seed(0)
+    x = torch.ones(400, 500, requires_grad=True)
+    layer = Dropout(0.3)
+    out = layer(x)
+    kept = out != 0
+    torch.testing.assert_close(out[kept], torch.full_like(out[kept], 1 / 0.7))
+    assert kept.float().mean().item() == pytest.approx(0.7, abs=0.005)
+    out.sum().backward()
+    torch.testing.assert_close(x.grad, kept.float() / 0.7)  # gradient flows through kept units only
+    assert torch.equal(layer.eval()(x), x)
+    assert torch.equal(Dropout(0.0).train()(x), x)
+    assert not Dropout(1.0).train()(x).any()
