@@ -25,7 +25,7 @@ class ModelConfig:
     hidden: int = 100               # COGMEN hidden_size
     encoder: str = "transformer"    # transformer | lstm | gru
     encoder_layers: int = 2         # COGMEN seqcontext_nlayer
-    encoder_heads: int = 4          # must divide the encoder width (hidden, or the input width)
+    encoder_heads: int = 4          # must divide the encoder width; 0 = COGMEN's rule (first of 7..14)
     encoder_feedforward: int = 400
     attention_dropout: float = 0.0  # on the transformer's attention weights (COGMEN: = dropout)
     input_norm: str = "batch"       # batch (standardise each input dimension) | layer | none

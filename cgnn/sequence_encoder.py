@@ -114,6 +114,7 @@ class SequenceEncoder(nn.Module):
         self.project = nn.Linear(input_dim, hidden)
         self.dropout = Dropout(dropout if project_first else 0.0)
         width = hidden if project_first else input_dim
+        heads = heads or next((h for h in range(7, 15) if width % h == 0), 1)  # 0: COGMEN's rule
         self.position_scale = nn.Parameter(torch.tensor(float(position_scale))) if positional else None
         if kind == "transformer":
             self.context = nn.ModuleList(TransformerLayer(width, heads, feedforward, dropout, attention_dropout)

@@ -105,3 +105,20 @@ def test_resume_after_an_interruption_reproduces_the_straight_run(tmp_path, monk
     assert resumed["history"] == straight["history"]
     assert (tmp_path / "straight" / "model.safetensors").read_bytes() == \
         (tmp_path / "resumed" / "model.safetensors").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["default", "cogmen", "demo", "kemdy19"])
+def test_every_stage3_config_trains_an_epoch(tmp_path, name):
+    from pathlib import Path
+
+    from cgnn.config import load_config
+
+    dialogues = make_dialogues(count=6, dims={"t": 14}, seed=1)
+    for dialogue in dialogues:  # COGMEN's fixed map needs IEMOCAP's speaker names
+        dialogue["speakers"] = ["MF"[i % 2] for i in range(len(dialogue["speakers"]))]
+    write_pickle(tmp_path / "conv.pkl", dialogues)
+    path = Path(__file__).resolve().parents[1] / "configs" / "stage3" / f"{name}.yaml"
+    config = load_config(TrainConfig, path, [f"data={tmp_path / 'conv.pkl'}", f"out={tmp_path / 'run'}",
+                                             "epochs=1", "tracking=none", "progress=false", "modality=all"])
+    summary = train(config)
+    assert summary["modality"] == "t" and summary["epochs_run"] == 1
