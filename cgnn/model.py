@@ -4,7 +4,7 @@
     r   = relation_types(scheme, speakers, edges)   same/other speaker x past/future (or COGMEN's
                                                     speaker x speaker x past/future)
     g   = RelationalGraphConv(h, edges, r)
-    g   = LeakyReLU(BatchNorm(TransformerConv(g)))  graph attention over the same edges
+    g   = LeakyReLU(BatchNorm(GraphAttention(g)))   = PyG TransformerConv over the same edges
     out = Classifier(g)  or  Classifier([h, g])     per utterance logits [N, K]
 """
 
@@ -12,12 +12,11 @@ import dataclasses
 
 import torch
 from torch import nn
-from torch_geometric.nn import TransformerConv
 
 from cgnn.batching import Batch
 from cgnn.graph import num_relations, relation_types
 from cgnn.relational import RelationalGraphConv
-from cgnn.sequence_encoder import Dropout, SequenceEncoder
+from cgnn.sequence_encoder import Dropout, SequenceEncoder, pad
 
 
 @dataclasses.dataclass
@@ -28,30 +27,74 @@ class ModelConfig:
     encoder_heads: int = 4          # must divide the encoder width; 0 = COGMEN's rule (first of 7..14)
     encoder_feedforward: int = 400
     attention_dropout: float = 0.0  # on the transformer's attention weights (COGMEN: = dropout)
-    input_norm: str = "batch"       # batch (standardise each input dimension) | layer | none
+    input_norm: str = "layer"       # layer (normalise each utterance) | batch (each dimension) | none
     project_first: bool = True      # False: transformer at the input width, projected after (COGMEN)
     positional: bool = False        # sinusoidal positions with a learned scale (transformer or RNN)
     position_scale: float = 0.1     # initial value of that scale
-    wp: int = 5                     # past window, -1 = whole dialogue
-    wf: int = 5                     # future window, -1 = whole dialogue
+    wp: int = 10                    # past window, -1 = whole dialogue (COGMEN: 5)
+    wf: int = 10                    # future window, -1 = whole dialogue (COGMEN: 5)
     relations: str = "same_other"   # same_other (4 relations) | speaker_pair (COGMEN, 2 S^2)
     speaker_map: list = dataclasses.field(default_factory=list)  # [] = first appearance; [M, F] = fixed
     gnn_heads: int = 1              # TransformerConv heads (COGMEN gnn_nheads)
     rgcn_bases: int = 0             # basis decomposition of the relation weights; 0 = none (COGMEN)
-    concat_sequence: bool = False   # classify [sequence output, GNN output] (COGMEN concat_gin_gout)
+    concat_sequence: bool = True    # classify [sequence output, GNN output] (COGMEN concat_gin_gout)
     dropout: float = 0.5
+
+
+class GraphAttention(nn.Module):
+    """PyG's TransformerConv (heads concatenated, root weight, no edge features, no attention
+    dropout), same parameter names, for graphs whose edges stay inside a dialogue and do not
+    repeat (as graph.py builds them; PyG would count a repeated edge twice):
+
+        out_i = W_skip x_i + b_skip + ||_heads  sum_{j -> i} softmax_j(q_i . k_j / sqrt(C)) v_j
+
+    computed as dense attention over each padded dialogue with the graph's adjacency as the mask
+    (one fused kernel instead of PyG's per-edge gathers and scatters; docs/benchmarks.md). A node
+    without incoming edges gets W_skip x_i + b_skip, as in PyG."""
+
+    def __init__(self, width, out, heads=1):
+        super().__init__()
+        self.heads = heads
+        self.lin_query, self.lin_key, self.lin_value, self.lin_skip = (
+            nn.Linear(width, heads * out) for _ in range(4))
+
+    def forward(self, x, edge_index, mask):
+        adjacency, without_edges = dialogue_adjacency(edge_index, mask)
+        batch, length = mask.shape
+        q, k, v = (pad(linear(x), mask).view(batch, length, self.heads, -1).transpose(1, 2)
+                   for linear in (self.lin_query, self.lin_key, self.lin_value))
+        attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=adjacency[:, None])
+        attended = attended.transpose(1, 2).reshape(batch, length, -1)[mask]
+        return attended.masked_fill(without_edges[:, None], 0.0) + self.lin_skip(x)
+
+
+def dialogue_adjacency(edge_index, mask):
+    """[B, T, T] bool, [b, i, j] = edge j -> i between utterances i, j of dialogue b; and [N] bool,
+    True for nodes without incoming edges (their row gets a self-loop placeholder so that
+    softmax never sees an empty row; the caller zeroes their output)."""
+    batch, length = mask.shape
+    dialogue = torch.arange(batch, device=mask.device)[:, None].expand(batch, length)[mask]
+    position = torch.cumsum(mask, 1)[mask] - 1
+    source, target = edge_index
+    if not torch.equal(dialogue[source], dialogue[target]):
+        raise ValueError("GraphAttention needs every edge inside one dialogue")
+    adjacency = torch.zeros(batch, length, length, dtype=torch.bool, device=mask.device)
+    adjacency[dialogue[target], position[target], position[source]] = True
+    empty = ~adjacency.any(-1)
+    adjacency |= torch.diag_embed(empty)
+    return adjacency, empty[mask]
 
 
 class RelationalGNN(nn.Module):
     def __init__(self, hidden, relations, heads=1, bases=0):
         super().__init__()
         self.rgcn = RelationalGraphConv(hidden, hidden, relations, num_bases=bases)
-        self.attention = TransformerConv(hidden, hidden, heads=heads, concat=True)
+        self.attention = GraphAttention(hidden, hidden, heads=heads)
         self.norm = nn.BatchNorm1d(hidden * heads)
 
-    def forward(self, x, edge_index, edge_type):
+    def forward(self, x, edge_index, edge_type, mask):
         x = self.rgcn(x, edge_index, edge_type)
-        return nn.functional.leaky_relu(self.norm(self.attention(x, edge_index)))
+        return nn.functional.leaky_relu(self.norm(self.attention(x, edge_index, mask)))
 
 
 class Classifier(nn.Module):
@@ -91,7 +134,7 @@ class ContextualGNN(nn.Module):
         nodes = self.sequence(batch.features, batch.mask)
         edge_type = relation_types(self.config.relations, batch.speaker_index, batch.edge_index,
                                    self.num_speakers)
-        graph = self.gnn(nodes, batch.edge_index, edge_type)
+        graph = self.gnn(nodes, batch.edge_index, edge_type, batch.mask)
         if self.config.concat_sequence:
             graph = torch.cat([nodes, graph], dim=-1)
         return self.classifier(graph)

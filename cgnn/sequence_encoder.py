@@ -1,6 +1,6 @@
 """Sequence context over each dialogue, on the real utterances only:
 
-    u = Norm(x)                       per feature dimension (`batch`), per utterance (`layer`) or none
+    u = Norm(x)                       per utterance (`layer`), per feature dimension (`batch`) or none
     h = Dropout(W u)                  projection to the hidden size first (`project_first`)
     h = h + α · P[position]           sinusoidal positions, learned scale α (init `position_scale`)
     h = TransformerLayer(h) x L       or a bidirectional LSTM / GRU over packed sequences
@@ -60,9 +60,11 @@ class Dropout(nn.Dropout):
 def input_norm(kind: str, width: int) -> nn.Module:
     if kind not in INPUT_NORMS:
         raise ValueError(f"unknown input_norm {kind!r}; expected one of {', '.join(INPUT_NORMS)}")
+    # no affine parameters: the projection that follows is affine already, and with nothing to
+    # learn below it, backward stops at the projection
     if kind == "batch":  # standardise each dimension with the running statistics of the data
         return nn.BatchNorm1d(width, affine=False, momentum=None)
-    return nn.LayerNorm(width) if kind == "layer" else nn.Identity()
+    return nn.LayerNorm(width, elementwise_affine=False) if kind == "layer" else nn.Identity()
 
 
 class PackedSelfAttention(nn.Module):
