@@ -23,7 +23,7 @@ from cgnn.sequence_encoder import Dropout, SequenceEncoder, pad
 class ModelConfig:
     hidden: int = 100               # COGMEN hidden_size
     encoder: str = "transformer"    # transformer | lstm | gru
-    encoder_layers: int = 2         # COGMEN seqcontext_nlayer
+    encoder_layers: int = 1         # COGMEN seqcontext_nlayer: 2
     encoder_heads: int = 4          # must divide the encoder width; 0 = COGMEN's rule (first of 7..14)
     encoder_feedforward: int = 400
     attention_dropout: float = 0.0  # on the transformer's attention weights (COGMEN: = dropout)
