@@ -42,10 +42,10 @@ from torch_geometric.nn import FastRGCNConv, RGCNConv, TransformerConv
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cgnn.batching import collate, iterate_batches, prepare_dialogues  # noqa: E402
+from cgnn.batching import collate, prepare_dialogues  # noqa: E402
 from cgnn.config import load_config  # noqa: E402
 from cgnn.conversation_pickle import ConversationFormatError, read_conversations  # noqa: E402
-from cgnn.graph import dialogue_edges, relation_types  # noqa: E402
+from cgnn.graph import relation_types  # noqa: E402
 from cgnn.importers.cogmen_tuple import import_cogmen_tuple, load_cogmen_tuple  # noqa: E402
 from cgnn.model import ContextualGNN  # noqa: E402
 from cgnn.relational import RelationalGraphConv  # noqa: E402

@@ -1,11 +1,12 @@
 """Dialogues -> tensors, and batches of whole dialogues.
 
 Each dialogue is converted once (`prepare_dialogues`): its input matrix for the chosen modality,
-labels, speaker indices and its edges, so an epoch only pads and concatenates. Relation types are
-the model's business (its relation scheme); it derives them from the edges and speaker indices. Node order in a batch = dialogue order, then utterance order; it is also the
-row-major order of the True cells of `mask`, so `padded[mask] = nodes` pads and
-`padded[mask]` unpads. Features stay unpadded: the model projects them to the hidden size
-before padding, so no [B, T, input width] tensor is ever built."""
+labels, speaker indices and its edges, so an epoch only concatenates. Relation types are the
+model's business (its relation scheme): it derives them from the edges and speaker indices.
+Node order in a batch = dialogue order, then utterance order; it is also the row-major order of
+the True cells of `mask`, so `padded[mask] = nodes` pads and `padded[mask]` unpads. Features
+stay unpadded: the model keeps every per-utterance tensor packed and pads only for attention, so
+no [B, T, input width] tensor is ever built."""
 
 import dataclasses
 

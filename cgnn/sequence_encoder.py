@@ -6,7 +6,8 @@
     h = TransformerLayer(h) x L       or a bidirectional LSTM / GRU over packed sequences
 
 Every tensor with a row per utterance is kept packed ([N, width], no padding): normalisation,
-projection, dropout, the transformer's feed-forward and layer norms run on real rows only. Only
+projection, dropout (masks drawn with torch.rand, see `Dropout`), the transformer's projections,
+feed-forward and layer norms run on real rows only. Only
 the attention scores need the padded [B, heads, T, T] layout, with a key padding mask, so padding
 never influences a real utterance.
 
@@ -103,8 +104,8 @@ class TransformerLayer(nn.Module):
 
 
 class SequenceEncoder(nn.Module):
-    def __init__(self, input_dim, hidden, kind="transformer", layers=2, heads=4, feedforward=400,
-                 dropout=0.5, attention_dropout=0.0, positional=False, position_scale=0.1, norm="batch",
+    def __init__(self, input_dim, hidden, kind="transformer", layers=1, heads=4, feedforward=400,
+                 dropout=0.5, attention_dropout=0.0, positional=False, position_scale=0.1, norm="layer",
                  project_first=True):
         super().__init__()
         if kind not in ENCODERS:

@@ -153,9 +153,10 @@ def test_packed_transformer_layer_equals_torch_encoder_layer():
     torch.manual_seed(0)
     reference = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True).eval()
     ours = TransformerLayer(8, 2, 16, dropout=0.0, attention_dropout=0.0).eval()
+    attention = reference.self_attn
     ours.load_state_dict({
-        "attention.qkv.weight": reference.self_attn.in_proj_weight, "attention.qkv.bias": reference.self_attn.in_proj_bias,
-        "attention.out.weight": reference.self_attn.out_proj.weight, "attention.out.bias": reference.self_attn.out_proj.bias,
+        "attention.qkv.weight": attention.in_proj_weight, "attention.qkv.bias": attention.in_proj_bias,
+        "attention.out.weight": attention.out_proj.weight, "attention.out.bias": attention.out_proj.bias,
         "feedforward.0.weight": reference.linear1.weight, "feedforward.0.bias": reference.linear1.bias,
         "feedforward.3.weight": reference.linear2.weight, "feedforward.3.bias": reference.linear2.bias,
         "norm1.weight": reference.norm1.weight, "norm1.bias": reference.norm1.bias,
