@@ -1,288 +1,276 @@
-"""Stage-3 speed benchmark: this project's model vs a straightforward COGMEN-style reference.
+"""Stage-3 speed: a training epoch of this project's model vs a reference with upstream COGMEN's
+cost, on real-width (384-d) input, with 2 and 9 speakers per dialogue.
 
-    python benchmarks/stage3_bench.py --epochs 8 --threads 2
+    python benchmarks/stage3_bench.py --threads 1 --json /tmp/stage3_bench.json
+    python benchmarks/stage3_bench.py --data PICKLE --speakers 2 4 9 --epochs 3
 
-Both train on the same synthetic conversation pickle (realistic KEMDy19 shapes: 200 dialogues
-of 25-105 utterances, mean ~48; text 768-d, audio 1024-d; modality `at`) with the same
-hyperparameters, optimizer, batches and seed. The reference does what original COGMEN does:
-per-utterance tensor building for every batch, a per-edge Python loop to build the graph for
-every batch, and the transformer run at the input width (1792, COGMEN's head rule, feed-forward
-2048, no padding mask) before projecting to the hidden size. The GNN and classifier are the same
-modules in both. Reported: seconds per training epoch, seconds per evaluation pass, and
-accuracy / weighted-F1 on the test split at the best dev-F1 epoch."""
+Workloads (train split only; dev/test are not touched):
+- `real`: `--data`, a conversation pickle or a COGMEN 9-tuple; default the IEMOCAP text file in
+  ../shared/benchmarks/ (108 train dialogues, 384-d MiniLM features, 2 speakers), imported in
+  memory with the project's importer. Skipped, with a message, when absent.
+- `S=<n>`: generated dialogues with IEMOCAP's shape (108 train dialogues, 10-110 utterances,
+  384-d features), each with n speakers taking random turns (all n speak).
+
+Models, same batches (32 dialogues), one timed epoch = one pass over the train split:
+- `ours`: ContextualGNN with configs/stage3/default.yaml through cgnn.train.train_epoch (the real
+  training path: prepared dialogues, AdamW + the per-step schedule); also `ours, speaker_pair`
+  (COGMEN's 2 S^2 relations on our relational layer).
+- `reference`: what upstream COGMEN does per batch, rewritten here (not imported): one
+  torch.tensor per utterance into a padded batch and speakers through a dict; a transformer at the
+  input width (heads by COGMEN's rule, feed-forward 2048, dropout 0.5, no padding mask), then the
+  projection; the graph built by Python loops (its window set is built twice per dialogue, one
+  small tensor and one dict lookup per edge); PyG RGCNConv with 2 S^2 relations, TransformerConv,
+  batch norm, classifier; Adam.
+Reported: median wall and process-CPU seconds of `--epochs` timed epochs after one warm-up epoch,
+and reference / ours. A last section times one relational layer (forward + backward) on one
+batch: PyG RGCNConv, PyG FastRGCNConv and cgnn.relational.RelationalGraphConv."""
 
 import argparse
-import copy
+import dataclasses
 import json
 import platform
+import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+from torch_geometric.nn import FastRGCNConv, RGCNConv, TransformerConv
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-from cgnn.batching import iterate_batches, prepare_dialogues  # noqa: E402
-from cgnn.conversation_pickle import modality_matrix, read_conversations, write_conversations  # noqa: E402
-from cgnn.graph import local_speaker_indices, num_relations  # noqa: E402
-from erc_core.metrics import classification_metrics  # noqa: E402
-from cgnn.model import Classifier, ContextualGNN, ModelConfig, RelationalGNN  # noqa: E402
-from cgnn.train import TrainConfig, evaluate, train_epoch  # noqa: E402
+from cgnn.batching import collate, prepare_dialogues  # noqa: E402
+from cgnn.config import Stage3Config  # noqa: E402
+from cgnn.conversation_pickle import ConversationFormatError, read_conversations  # noqa: E402
+from cgnn.graph import relation_types  # noqa: E402
+from cgnn.importers.cogmen_tuple import import_cogmen_tuple, load_cogmen_tuple  # noqa: E402
+from cgnn.model import ContextualGNN  # noqa: E402
+from cgnn.relational import RelationalGraphConv  # noqa: E402
+from cgnn.train import build_optimizer, build_scheduler, train_epoch  # noqa: E402
+from erc_core.config import load_config  # noqa: E402
 
-LABELS = ["neutral", "happy", "surprise", "angry", "sad", "disgust", "fear"]
-CLASS_MIX = np.array([0.398, 0.146, 0.104, 0.192, 0.080, 0.041, 0.040])  # KEMDy19, measured
+DEFAULT_REAL = REPO.parent / "shared" / "benchmarks" / "iemocap6_text_minilm.pkl"
+NUM_CLASSES = 6
 
 
-# ---------------------------------------------------------------- synthetic data
+# ---------------------------------------------------------------- workloads
 
 
-def synthetic_dialogues(count, dims, seed, stay=0.66, signal=2.0):
-    """Each speaker's emotion is a sticky Markov chain (stays with p = `stay`, else a draw from
-    the KEMDy19 class mix); features = `signal` * a random unit direction per class + unit
-    Gaussian noise in every dimension, so a single utterance is ambiguous and context helps."""
+def real_train_dialogues(path: Path):
+    """Train dialogues of a conversation pickle, or of a COGMEN 9-tuple imported in memory."""
+    try:
+        return read_conversations(path).in_split("train")
+    except ConversationFormatError:
+        fields = load_cogmen_tuple(path)
+        names = [f"class{i}" for i in range(1 + max(max(v) for v in fields[2].values()))]
+        dialogues, _ = import_cogmen_tuple(fields, names, str(path))
+        return [d for d in dialogues if d["split"] == "train"]
+
+
+def generated_dialogues(num_speakers, count=108, width=384, seed=0):
+    """IEMOCAP-shaped dialogues with `num_speakers` speakers each, random turns, all speaking."""
     rng = np.random.default_rng(seed)
-    directions = {}
-    for m, d in dims.items():
-        raw = rng.normal(size=(len(LABELS), d))
-        directions[m] = raw / np.linalg.norm(raw, axis=1, keepdims=True)
     dialogues = []
     for index in range(count):
-        n = int(np.clip(rng.normal(48, 15), 25, 105))
-        speaker = np.zeros(n, dtype=int)
-        for t in range(1, n):
-            speaker[t] = 1 - speaker[t - 1] if rng.random() < 0.87 else speaker[t - 1]
-        labels, last = np.zeros(n, dtype=np.int64), {}
-        for t in range(n):
-            previous = last.get(speaker[t])
-            keep = previous is not None and rng.random() < stay
-            labels[t] = previous if keep else rng.choice(len(LABELS), p=CLASS_MIX / CLASS_MIX.sum())
-            last[speaker[t]] = labels[t]
-        split = "test" if index % 10 == 0 else "dev" if index % 10 == 1 else "train"
-        dialogue_id = f"Sess{index // 10 + 1:02d}_dialogue{index % 10:02d}"
+        n = int(np.clip(rng.normal(48, 20), max(10, num_speakers), 110))
+        turns = np.concatenate([rng.permutation(num_speakers), rng.integers(0, num_speakers, n - num_speakers)])
         dialogues.append({
-            "dialogue_id": dialogue_id, "split": split,
-            "segment_ids": [f"{dialogue_id}_{t:03d}" for t in range(n)],
-            "speakers": [f"{dialogue_id}_{'FM'[s]}" for s in speaker],
-            "labels": labels,
-            "features": {m: (signal * directions[m][labels] + rng.normal(size=(n, d))).astype(np.float32)
-                         for m, d in dims.items()},
+            "dialogue_id": f"gen{index:03d}", "split": "train",
+            "segment_ids": [f"gen{index:03d}_{t:03d}" for t in range(n)],
+            "speakers": [f"speaker{s}" for s in turns],
+            "labels": rng.integers(0, NUM_CLASSES, n),
+            "features": {"t": (rng.normal(size=(n, width)) / np.sqrt(width)).astype(np.float32)},
         })
     return dialogues
 
 
-# ---------------------------------------------------------------- the reference (COGMEN-style)
+# ---------------------------------------------------------------- the reference (upstream COGMEN's cost)
 
 
-def reference_edge_perms(length, wp, wf):
-    """COGMEN's functions.edge_perms: a Python set of (node, neighbour) pairs."""
-    perms = set()
+def cogmen_window_pairs(length, wp, wf):
+    """(node, neighbour) pairs of a dialogue as COGMEN's edge_perms builds them: Python sets."""
+    pairs = set()
     for j in range(length):
         low = 0 if wp == -1 else max(0, j - wp)
         high = length if wf == -1 else min(length, j + wf + 1)
-        for k in range(low, high):
-            perms.add((j, k))
-    return sorted(perms)
+        pairs |= {(j, k) for k in range(low, high)}
+    return list(pairs)
 
 
-def reference_graphify(lengths, speakers, wp, wf, edge_type_to_idx):
-    """COGMEN's batch_graphify: one small tensor and one dict lookup per edge, every batch."""
-    edge_index, edge_type, offset = [], [], 0
-    for row, length in enumerate(lengths.tolist()):
-        for j, k in reference_edge_perms(length, wp, wf):
-            edge_index.append(torch.tensor([k + offset, j + offset]))
-            direction = "1" if k > j else "0"
-            key = str(speakers[row, j].item()) + str(speakers[row, k].item()) + direction
-            edge_type.append(edge_type_to_idx[key])
+def cogmen_graph(lengths, speakers, wp, wf, relation_of):
+    """Per batch: COGMEN builds every dialogue's window set twice, then one tensor per edge."""
+    edges, types, offset = [], [], 0
+    for length in lengths:
+        cogmen_window_pairs(length, wp, wf)  # COGMEN computes this list once more and discards it
+    for row, length in enumerate(lengths):
+        for j, k in cogmen_window_pairs(length, wp, wf):
+            edges.append(torch.tensor([j + offset, k + offset]))
+            types.append(relation_of[(speakers[row][j], speakers[row][k], 0 if j < k else 1)])
         offset += length
-    return torch.stack(edge_index).t().contiguous(), torch.tensor(edge_type).long()
+    return torch.stack(edges).t().contiguous(), torch.tensor(types).long()
 
 
-def reference_batch(dialogues, modality, num_speakers):
-    """COGMEN's Dataset.padding: per-utterance tensors concatenated into a padded batch."""
-    lengths = torch.tensor([len(d["segment_ids"]) for d in dialogues])
-    width = modality_matrix(dialogues[0], modality).shape[1]
-    features = torch.zeros(len(dialogues), int(lengths.max()), width)
-    speakers = torch.zeros(len(dialogues), int(lengths.max()), dtype=torch.long)
-    labels = []
+def cogmen_batch(dialogues, width):
+    """COGMEN's Dataset.padding: one tensor per utterance, stacked into a zero-padded batch."""
+    lengths = [len(d["segment_ids"]) for d in dialogues]
+    features = torch.zeros(len(dialogues), max(lengths), width)
+    speakers, labels = [], []
     for row, dialogue in enumerate(dialogues):
-        rows = []
-        for t in range(len(dialogue["segment_ids"])):
-            parts = [torch.tensor(dialogue["features"][m][t]) for m in modality]
-            rows.append(torch.cat(parts))
-        features[row, : len(rows)] = torch.stack(rows)
-        speakers[row, : len(rows)] = torch.tensor(local_speaker_indices(dialogue["speakers"]))
-        labels.extend(dialogue["labels"].tolist())
-    return {"features": features, "lengths": lengths, "speakers": speakers, "labels": torch.tensor(labels)}
+        names = {}
+        speakers.append([names.setdefault(s, len(names)) for s in dialogue["speakers"]])
+        features[row, : lengths[row]] = torch.stack([torch.tensor(x) for x in dialogue["features"]["t"]])
+        labels.extend(int(y) for y in dialogue["labels"])
+    return features, lengths, speakers, torch.tensor(labels)
 
 
 class ReferenceModel(nn.Module):
-    def __init__(self, config: ModelConfig, input_dim, num_classes, num_speakers):
+    def __init__(self, width, num_speakers, hidden=100, wp=5, wf=5, dropout=0.5):
         super().__init__()
-        heads = next((h for h in range(7, 15) if input_dim % h == 0), 1)  # COGMEN's rule
-        layer = nn.TransformerEncoderLayer(input_dim, heads, dropout=config.dropout, batch_first=True)
-        self.encoder = nn.TransformerEncoder(layer, config.encoder_layers, enable_nested_tensor=False)
-        self.project = nn.Linear(input_dim, config.hidden)
-        self.gnn = RelationalGNN(config.hidden, num_relations(num_speakers), config.gnn_heads)
-        self.classifier = Classifier(config.hidden * config.gnn_heads, config.hidden, num_classes, config.dropout)
-        self.wp, self.wf = config.wp, config.wf
-        self.edge_type_to_idx = {}
-        for a in range(num_speakers):
-            for b in range(num_speakers):
-                for direction in "01":
-                    self.edge_type_to_idx[f"{a}{b}{direction}"] = len(self.edge_type_to_idx)
+        heads = next((h for h in range(7, 15) if width % h == 0), 1)  # COGMEN's rule
+        layer = nn.TransformerEncoderLayer(width, heads, dropout=dropout, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        self.project = nn.Linear(width, hidden)
+        self.rgcn = RGCNConv(hidden, hidden, 2 * num_speakers ** 2)
+        self.attention = TransformerConv(hidden, hidden, heads=1)
+        self.norm = nn.BatchNorm1d(hidden)
+        self.classifier = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                        nn.Linear(hidden, NUM_CLASSES))
+        self.wp, self.wf = wp, wf
+        self.relation_of = {(a, b, d): 2 * (a * num_speakers + b) + d for a in range(num_speakers)
+                            for b in range(num_speakers) for d in (0, 1)}
 
-    def forward(self, batch):
-        hidden = self.project(self.encoder(batch["features"]))
-        nodes = torch.cat([hidden[row, :length] for row, length in enumerate(batch["lengths"].tolist())])
-        edge_index, edge_type = reference_graphify(batch["lengths"], batch["speakers"], self.wp, self.wf,
-                                                   self.edge_type_to_idx)
-        return self.classifier(self.gnn(nodes, edge_index, edge_type))
+    def forward(self, features, lengths, speakers):
+        hidden = self.project(self.encoder(features))
+        nodes = torch.cat([hidden[row, :length] for row, length in enumerate(lengths)])
+        edge_index, edge_type = cogmen_graph(lengths, speakers, self.wp, self.wf, self.relation_of)
+        graph = self.rgcn(nodes, edge_index, edge_type)
+        graph = nn.functional.leaky_relu(self.norm(self.attention(graph, edge_index)))
+        return nn.functional.log_softmax(self.classifier(graph), dim=-1)
 
 
-def reference_epoch(model, dialogues, optimizer, config, rng, modality, speakers):
+def reference_epoch(model, optimizer, dialogues, batch_size, rng, width):
     model.train()
     order = rng.permutation(len(dialogues))
-    for start in range(0, len(dialogues), config.batch_size):
-        batch = reference_batch([dialogues[i] for i in order[start: start + config.batch_size]], modality,
-                                speakers)
-        loss = nn.functional.cross_entropy(model(batch), batch["labels"])
-        optimizer.zero_grad(set_to_none=True)
+    for start in range(0, len(dialogues), batch_size):
+        features, lengths, speakers, labels = cogmen_batch(
+            [dialogues[i] for i in order[start: start + batch_size]], width)
+        model.zero_grad()
+        loss = nn.functional.nll_loss(model(features, lengths, speakers), labels)
         loss.backward()
         optimizer.step()
 
 
-@torch.no_grad()
-def reference_evaluate(model, dialogues, config, modality, speakers):
-    model.eval()
-    gold, predicted = [], []
-    for start in range(0, len(dialogues), config.batch_size):
-        batch = reference_batch(dialogues[start: start + config.batch_size], modality, speakers)
-        predicted.append(model(batch).argmax(-1))
-        gold.append(batch["labels"])
-    return classification_metrics(torch.cat(gold).numpy(), torch.cat(predicted).numpy(), LABELS)
+# ---------------------------------------------------------------- timing
 
 
-# ---------------------------------------------------------------- the comparison
+def timed_epochs(run_epoch, epochs):
+    """Median (wall, CPU) seconds of `epochs` epochs after one warm-up epoch."""
+    run_epoch()
+    walls, cpus = [], []
+    for _ in range(epochs):
+        cpu, wall = time.process_time(), time.perf_counter()
+        run_epoch()
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus)}
 
 
-def timed(fn):
-    """(result, process CPU seconds, wall seconds). CPU time is the measure that survives a
-    shared machine; with one torch thread it is the work done."""
-    cpu, wall = time.process_time(), time.perf_counter()
-    result = fn()
-    return result, time.process_time() - cpu, time.perf_counter() - wall
+def ours_epoch_fn(dialogues, config: Stage3Config, num_speakers, seed):
+    torch.manual_seed(seed)
+    items = prepare_dialogues(dialogues, "t", num_speakers, config.model.wp, config.model.wf)
+    model = ContextualGNN(config.model, items[0].features.shape[1], NUM_CLASSES, num_speakers)
+    optimizer = build_optimizer(model, config.optim)
+    steps = config.trainer.max_epochs * -(-len(items) // config.data.batch_size)
+    scheduler = build_scheduler(optimizer, config.optim, steps)
+    rng = np.random.default_rng(seed)
+    return lambda: train_epoch(model, items, optimizer, config, rng, "cpu", None, scheduler)
 
 
-def run(name, epoch_fn, eval_fn, model, epochs):
-    """Train `epochs` epochs; time each epoch and each dev evaluation; keep the best dev epoch."""
-    epoch_cpu, epoch_wall, eval_cpu, eval_wall, best = [], [], [], [], None
-    for epoch in range(1, epochs + 1):
-        _, cpu, wall = timed(epoch_fn)
-        epoch_cpu.append(cpu)
-        epoch_wall.append(wall)
-        dev, cpu, wall = timed(lambda: eval_fn("dev"))
-        eval_cpu.append(cpu)
-        eval_wall.append(wall)
-        if best is None or dev["weighted_f1"] > best[0]:
-            best = (dev["weighted_f1"], epoch, copy.deepcopy(model.state_dict()))
-        print(f"  {name} epoch {epoch}: cpu {epoch_cpu[-1]:.2f} s, wall {epoch_wall[-1]:.2f} s, "
-              f"dev wF1 {dev['weighted_f1']:.4f}", flush=True)
-    model.load_state_dict(best[2])
-    test = eval_fn("test")
-    return {"epoch_cpu_seconds": epoch_cpu, "epoch_wall_seconds": epoch_wall,
-            "dev_eval_cpu_seconds": eval_cpu, "dev_eval_wall_seconds": eval_wall, "best_epoch": best[1],
-            "dev_weighted_f1": best[0], "test_accuracy": test["accuracy"],
-            "test_weighted_f1": test["weighted_f1"], "test_macro_f1": test["macro_f1"]}
+def reference_epoch_fn(dialogues, num_speakers, batch_size, seed):
+    torch.manual_seed(seed)
+    width = dialogues[0]["features"]["t"].shape[1]
+    model = ReferenceModel(width, num_speakers)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=1e-8)
+    rng = np.random.default_rng(seed)
+    return lambda: reference_epoch(model, optimizer, dialogues, batch_size, rng, width)
+
+
+def compare(name, dialogues, config, epochs, seed):
+    speakers = max(len(set(d["speakers"])) for d in dialogues)
+    shape = {"dialogues": len(dialogues), "utterances": sum(len(d["segment_ids"]) for d in dialogues),
+             "speakers": speakers, "width": int(dialogues[0]["features"]["t"].shape[1])}
+    print(f"{name}: {shape}", flush=True)
+    pairs = dataclasses.replace(config, model=dataclasses.replace(config.model, relations="speaker_pair"))
+    rows = {"ours": timed_epochs(ours_epoch_fn(dialogues, config, speakers, seed), epochs),
+            "ours, speaker_pair": timed_epochs(ours_epoch_fn(dialogues, pairs, speakers, seed), epochs),
+            "reference": timed_epochs(reference_epoch_fn(dialogues, speakers, config.data.batch_size, seed), epochs)}
+    for key, value in rows.items():
+        print(f"  {key:20s} wall {value['wall_s']:7.3f} s  cpu {value['cpu_s']:7.3f} s", flush=True)
+    ratio = {k: rows["reference"][k] / rows["ours"][k] for k in ("wall_s", "cpu_s")}
+    print(f"  reference / ours: wall {ratio['wall_s']:.1f}x, cpu {ratio['cpu_s']:.1f}x", flush=True)
+    return {"shape": shape, **rows, "reference_over_ours": ratio}
+
+
+def layer_times(dialogues, repeats=5, seed=0):
+    """Forward + backward of one relational layer on one 32-dialogue batch, milliseconds."""
+    speakers = max(len(set(d["speakers"])) for d in dialogues)
+    relations = 2 * speakers ** 2
+    batch = collate(prepare_dialogues(dialogues[:32], "t", speakers, 5, 5))
+    edge_type = relation_types("speaker_pair", batch.speaker_index, batch.edge_index, speakers)
+    torch.manual_seed(seed)
+    x = torch.randn(len(batch.speaker_index), 100)
+    pyg = RGCNConv(100, 100, relations)
+    layers = {"PyG RGCNConv": pyg, "PyG FastRGCNConv": FastRGCNConv(100, 100, relations),
+              "RelationalGraphConv": RelationalGraphConv(100, 100, relations)}
+    layers["PyG FastRGCNConv"].load_state_dict(pyg.state_dict())
+    layers["RelationalGraphConv"].load_state_dict(pyg.state_dict())
+    result = {"relations": relations, "nodes": int(x.shape[0]), "edges": int(edge_type.numel())}
+    for name, layer in layers.items():
+        def step():
+            inputs = x.clone().requires_grad_(True)
+            layer(inputs, batch.edge_index, edge_type).square().sum().backward()
+        step()
+        start = time.process_time()
+        for _ in range(repeats):
+            step()
+        result[name] = 1000 * (time.process_time() - start) / repeats
+    print(f"  relational layer, {relations} relations: " +
+          ", ".join(f"{k} {result[k]:.1f} ms" for k in layers), flush=True)
+    return result
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dialogues", type=int, default=200)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--lr", type=float, default=1e-3, help="both models (COGMEN: 1e-4 over 55 epochs)")
-    parser.add_argument("--signal", type=float, default=2.0, help="class signal vs unit noise")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (CPU time is per process)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_REAL,
+                        help="conversation pickle or COGMEN 9-tuple with a 't' feature (default: %(default)s)")
+    parser.add_argument("--speakers", type=int, nargs="*", default=[2, 9], help="generated workloads")
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per model (after one warm-up)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--config", type=Path, default=REPO / "configs/stage3/default.yaml")
     parser.add_argument("--seed", type=int, default=24)
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    dims, modality = {"t": 768, "a": 1024}, "at"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.pkl"
-        write_conversations(path, synthetic_dialogues(args.dialogues, dims, args.seed, signal=args.signal), LABELS,
-                            {"generator": "benchmarks/stage3_bench.py", "seed": args.seed,
-                                                    "signal": args.signal})
-        data = read_conversations(path)
-    config = TrainConfig(modality=modality, lr=args.lr, seed=args.seed)  # COGMEN defaults otherwise
-    speakers, width = 2, sum(dims.values())
-    splits = {s: data.in_split(s) for s in ("train", "dev", "test")}
-    sizes = {s: (len(d), sum(len(x["segment_ids"]) for x in d)) for s, d in splits.items()}
-    print(f"data: {sizes} (dialogues, utterances); torch threads {torch.get_num_threads()}")
-
-    start = time.perf_counter()
-    prepared = {s: prepare_dialogues(d, modality, speakers, config.model.wp, config.model.wf)
-                for s, d in splits.items()}
-    prepare_seconds = time.perf_counter() - start
-
-    torch.manual_seed(args.seed)
-    ours = ContextualGNN(config.model, width, len(LABELS), speakers)
-    optimizer = torch.optim.Adam(ours.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    rng = np.random.default_rng(args.seed)
-    ours_result = run("ours", lambda: train_epoch(ours, prepared["train"], optimizer, config, rng, "cpu", None),
-                      lambda s: evaluate(ours, prepared[s], LABELS, config.batch_size, "cpu"), ours, args.epochs)
-
-    torch.manual_seed(args.seed)
-    reference = ReferenceModel(config.model, width, len(LABELS), speakers)
-    optimizer = torch.optim.Adam(reference.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    rng = np.random.default_rng(args.seed)
-    reference_result = run(
-        "reference", lambda: reference_epoch(reference, splits["train"], optimizer, config, rng, modality, speakers),
-        lambda s: reference_evaluate(reference, splits[s], config, modality, speakers), reference, args.epochs)
-
-    graph_seconds = time_graph_building(splits["train"], config, speakers)
-    result = {
-        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
-                   f"torch {torch.__version__}, python {platform.python_version()}",
-        "data": sizes, "epochs": args.epochs, "lr": args.lr, "prepare_seconds_once": prepare_seconds,
-        "ours": ours_result, "reference": reference_result, "graph_build_seconds_per_epoch": graph_seconds,
-        "parameters": {"ours": sum(p.numel() for p in ours.parameters()),
-                       "reference": sum(p.numel() for p in reference.parameters())},
-    }
-    result["speedup_median"] = {
-        key: float(np.median(reference_result[key]) / np.median(ours_result[key]))
-        for key in ("epoch_cpu_seconds", "epoch_wall_seconds", "dev_eval_cpu_seconds", "dev_eval_wall_seconds")}
-    print(json.dumps(result, indent=2))
+    config = load_config(Stage3Config, args.config, [])
+    result = {"machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch "
+                         f"threads, torch {torch.__version__}, python {platform.python_version()}",
+              "workloads": {}, "relational_layer": {}}
+    print(result["machine"])
+    workloads = {}
+    if args.data.is_file():
+        workloads["real"] = real_train_dialogues(args.data)
+    else:
+        print(f"skipping the real workload: {args.data} not found (pass --data)")
+    workloads.update({f"S={s}": generated_dialogues(s, seed=args.seed) for s in args.speakers})
+    for name, dialogues in workloads.items():
+        result["workloads"][name] = compare(name, dialogues, config, args.epochs, args.seed)
+        result["relational_layer"][name] = layer_times(dialogues)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return result
-
-
-def time_graph_building(dialogues, config, speakers):
-    """Per-epoch seconds spent building graphs: reference loop (every batch) vs vectorised."""
-    edge_type_to_idx = {f"{a}{b}{d}": 2 * (a * speakers + b) + int(d)
-                        for a in range(speakers) for b in range(speakers) for d in "01"}
-    start = time.perf_counter()
-    for first in range(0, len(dialogues), config.batch_size):
-        chunk = dialogues[first: first + config.batch_size]
-        lengths = torch.tensor([len(d["segment_ids"]) for d in chunk])
-        table = torch.zeros(len(chunk), int(lengths.max()), dtype=torch.long)
-        for row, d in enumerate(chunk):
-            table[row, : len(d["speakers"])] = torch.tensor(local_speaker_indices(d["speakers"]))
-        reference_graphify(lengths, table, config.model.wp, config.model.wf, edge_type_to_idx)
-    loop = time.perf_counter() - start
-    start = time.perf_counter()
-    items = prepare_dialogues(dialogues, "at", speakers, config.model.wp, config.model.wf)
-    vectorised_once = time.perf_counter() - start
-    start = time.perf_counter()
-    for _ in iterate_batches(items, config.batch_size):
-        pass
-    collate = time.perf_counter() - start
-    return {"reference_loop": loop, "ours_prepare_once_incl_features": vectorised_once,
-            "ours_collate_per_epoch": collate}
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ weights file from another run (or a torn pair of writes) is detected on load."""
 import dataclasses
 from pathlib import Path
 
+from cgnn.batching import prepare_dialogues
 from cgnn.conversation_pickle import modality_dims
 from cgnn.model import ContextualGNN, ModelConfig
 from erc_core.config import from_dict
@@ -14,7 +15,7 @@ from erc_core.files import write_json
 from erc_core.weights import load_weights, read_json, save_weights
 
 CHECKPOINT_FORMAT = "kemdy-erc-stage3-checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: the real-data model (input norm, relation schemes, graph attention)
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
@@ -33,6 +34,15 @@ class Stage3Checkpoint:
     num_speakers: int
     info: dict              # the whole config.json
     path: Path
+
+    def prepare(self, dialogues, source="data") -> list:
+        """Dialogues as this model reads them: its modality, speaker count, window and speaker map."""
+        config = self.model_config
+        try:
+            return prepare_dialogues(dialogues, self.modality, self.num_speakers, config.wp, config.wf,
+                                     config.speaker_map)
+        except ValueError as error:
+            raise CheckpointMismatchError(f"{source}: {error}") from None
 
 
 def save_checkpoint(directory, model: ContextualGNN, *, modality, feature_dims, label_names,
@@ -65,8 +75,10 @@ def load_checkpoint(directory, device="cpu") -> Stage3Checkpoint:
     if info.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointMismatchError(f"{config_file}: format {info.get('format')!r}, "
                                       f"expected {CHECKPOINT_FORMAT!r}")
-    if info.get("version", 0) > CHECKPOINT_VERSION:
-        raise CheckpointMismatchError(f"{config_file}: version {info['version']} is newer than this code")
+    if info.get("version", 0) != CHECKPOINT_VERSION:
+        age = "newer" if info.get("version", 0) > CHECKPOINT_VERSION else "older"
+        raise CheckpointMismatchError(f"{config_file}: checkpoint version {info.get('version')} is {age} than this "
+                                      f"code's ({CHECKPOINT_VERSION}); retrain it with this version of kemdy-stage3-train")
     model_config = from_dict(ModelConfig, info["model"], source=str(config_file))
     model = ContextualGNN(model_config, info["input_dim"], len(info["label_names"]), info["num_speakers"])
     try:

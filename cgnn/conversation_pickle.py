@@ -303,9 +303,16 @@ def _check_across_dialogues(dialogues, source) -> dict:
 
 
 def resolve_modality(modality: str, available) -> list:
-    """Feature names a modality string stands for: an exact name (`fused`), else one-letter
-    names concatenated in the order written (`at` -> [a, t])."""
+    """Feature names a modality string stands for: `all` = every one-letter feature of the pickle in
+    its order (a COGMEN import: t, at, atv; a stage-2 pickle: t, a, p, not the derived `fused`), or
+    its only feature; an exact name (`fused`); else one-letter names concatenated in the order
+    written (`at` -> [a, t])."""
     available = list(available)
+    if modality == "all":
+        letters = [name for name in available if len(name) == 1]
+        if letters or len(available) == 1:
+            return letters or available
+        raise ValueError(f"modality 'all': no one-letter features in {available}; name one of them")
     if modality in available:
         return [modality]
     letters = list(modality or "")
@@ -320,6 +327,12 @@ def modality_matrix(dialogue: dict, modality: str) -> np.ndarray:
     """The [n, d] input matrix of one dialogue for `modality`."""
     names = resolve_modality(modality, dialogue["features"])
     return np.concatenate([dialogue["features"][name] for name in names], axis=1)
+
+
+def concrete_modality(modality: str, available) -> str:
+    """The modality string with `all` spelled out (`all` -> `tap` for a stage-2 pickle), for checkpoints."""
+    names = resolve_modality(modality, available)
+    return "".join(names) if all(len(name) == 1 for name in names) else names[0]
 
 
 def modality_dims(feature_dims: dict, modality: str) -> dict:

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cgnn.batching import prepare_dialogues
-from cgnn.checkpoint import CheckpointMismatchError, check_compatible, load_checkpoint
+from cgnn.checkpoint import check_compatible, load_checkpoint
 from cgnn.conversation_pickle import SPLITS, read_conversations
 from cgnn.predict_core import logits_by_dialogue
 from erc_core.cli import add_common_flags, quiet_libraries, run_command
@@ -34,12 +33,7 @@ def evaluate_checkpoint(checkpoint_dir, data_path, split="test", out=None, devic
     dialogues = data.in_split(split)
     if not dialogues:
         raise UserError(f"{data_path}: no dialogues in split {split!r}")
-    window = checkpoint.model_config
-    try:
-        items = prepare_dialogues(dialogues, checkpoint.modality, checkpoint.num_speakers,
-                                  window.wp, window.wf)
-    except ValueError as error:
-        raise CheckpointMismatchError(f"{data_path}: {error}") from None
+    items = checkpoint.prepare(dialogues, source=str(data_path))
     device = next(checkpoint.model.parameters()).device
     probabilities = [torch.softmax(x, -1).numpy()
                      for x in logits_by_dialogue(checkpoint.model, items, batch_size, device)]

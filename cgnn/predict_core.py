@@ -9,7 +9,7 @@ may be left out for new conversations."""
 import numpy as np
 import torch
 
-from cgnn.batching import iterate_batches, prepare_dialogues
+from cgnn.batching import iterate_batches
 from cgnn.checkpoint import Stage3Checkpoint, check_compatible
 from cgnn.conversation_pickle import FORMAT_NAME, FORMAT_VERSION, UNLABELLED, validate
 
@@ -32,9 +32,7 @@ def predict_dialogues(checkpoint: Stage3Checkpoint, dialogues, device=None, batc
                      "label_names": checkpoint.label_names, "feature_dims": None, "config": {},
                      "dialogues": records}, source="prediction input", derive_feature_dims=True)
     check_compatible(checkpoint, data.label_names, data.feature_dims, source="prediction input")
-    config = checkpoint.model_config
-    items = prepare_dialogues(data.dialogues, checkpoint.modality, checkpoint.num_speakers,
-                              config.wp, config.wf)
+    items = checkpoint.prepare(data.dialogues, source="prediction input")
     device = device or next(checkpoint.model.parameters()).device
     logits = logits_by_dialogue(checkpoint.model, items, batch_size, device)
     return [torch.softmax(x, dim=-1).numpy() for x in logits]

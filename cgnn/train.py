@@ -3,13 +3,15 @@
     kemdy-stage3-train --config configs/stage3/default.yaml data.path=PICKLE run_dir=runs/stage3/NAME
     kemdy-stage3-train --help          (every config key, its type and default)
 
-Plain PyTorch loop: batches of whole dialogues, Adam, ReduceLROnPlateau on the dev loss, model
-selection on dev weighted-F1, early stopping. Writes into run_dir: model.safetensors + config.json
+Plain PyTorch loop: batches of whole dialogues, AdamW with a per-step warmup + cosine schedule (or
+Adam + ReduceLROnPlateau on the dev loss, as COGMEN), model selection on dev weighted-F1,
+optional early stopping. Writes into run_dir: model.safetensors + config.json
 (the best epoch), metrics.json (history, dev / test of the best epoch, provenance),
 learning_curves.png, train_state.pt (for resume=true) and, with comet, an offline archive in comet/."""
 
 import copy
 import dataclasses
+import math
 import os
 import random
 import sys
@@ -23,7 +25,7 @@ from tqdm import tqdm
 from cgnn.batching import iterate_batches, max_speakers, prepare_dialogues
 from cgnn.checkpoint import save_checkpoint
 from cgnn.config import Stage3Config
-from cgnn.conversation_pickle import modality_dims, read_conversations
+from cgnn.conversation_pickle import concrete_modality, modality_dims, read_conversations
 from cgnn.model import ContextualGNN
 from cgnn.predict_core import logits_by_dialogue
 from erc_core.cli import parse_config_command, run_command
@@ -66,7 +68,8 @@ def class_weight_vector(items, num_classes: int) -> torch.Tensor:
 # ---------------------------------------------------------------- one epoch / one evaluation
 
 
-def train_epoch(model, items, optimizer, config: Stage3Config, rng, device, weights) -> float:
+def train_epoch(model, items, optimizer, config: Stage3Config, rng, device, weights, scheduler=None) -> float:
+    """One pass over `items`; `scheduler` (a per-step schedule) is stepped after every update."""
     model.train()
     total, count = 0.0, 0
     for batch in iterate_batches(items, config.data.batch_size, shuffle=True, rng=rng):
@@ -80,6 +83,8 @@ def train_epoch(model, items, optimizer, config: Stage3Config, rng, device, weig
         if config.trainer.gradient_clip_val:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.trainer.gradient_clip_val)
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         total += loss.item() * labelled
         count += labelled
     return total / max(count, 1)
@@ -154,12 +159,11 @@ def _epochs(run: _Run, progress: _Progress, tracker) -> None:
     bar = tqdm(range(progress.epoch + 1, trainer.max_epochs + 1), desc="stage 3", disable=not show_bar,
                file=sys.stderr, leave=False)
     for epoch in bar:
-        if trainer.early_stopping_patience and progress.epoch - progress.best_epoch >= trainer.early_stopping_patience:
+        if should_stop(trainer, progress):
             break  # checked first, so a resumed run that had stopped stays stopped
         row = _train_one_epoch(run, progress, epoch)
         tracker.log_metrics(row, step=epoch)
-        stopping = bool(trainer.early_stopping_patience) and epoch - progress.best_epoch >= trainer.early_stopping_patience
-        if epoch % trainer.print_every_n_epochs == 0 or epoch == trainer.max_epochs or stopping:
+        if epoch % trainer.print_every_n_epochs == 0 or epoch == trainer.max_epochs or should_stop(trainer, progress):
             tqdm.write(_epoch_line(row, progress, trainer.max_epochs), file=sys.stdout)
     bar.close()
 
@@ -168,6 +172,38 @@ def _epoch_line(row: dict, progress: _Progress, max_epochs: int) -> str:
     return (f"stage 3 epoch {row['epoch']:>3}/{max_epochs}  train loss {row['train_loss']:.4f}  "
             f"dev loss {row['dev_loss']:.4f}  dev wF1 {100 * row['dev_weighted_f1']:.2f}  "
             f"best {100 * progress.best_f1:.2f} @ {progress.best_epoch}")
+
+
+def should_stop(trainer, progress) -> bool:
+    """Early stopping never ends a run in its first `early_stopping_start` of the epochs, so a
+    model still stuck at its start (e.g. predicting the majority class) is not the one kept."""
+    if not trainer.early_stopping_patience or progress.epoch < trainer.early_stopping_start * trainer.max_epochs:
+        return False
+    return progress.epoch - progress.best_epoch >= trainer.early_stopping_patience
+
+
+def build_optimizer(model, optim) -> torch.optim.Optimizer:
+    chosen = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}[optim.name]
+    return chosen(model.parameters(), lr=optim.lr, weight_decay=optim.weight_decay)
+
+
+def build_scheduler(optimizer, optim, total_steps: int):
+    """plateau: ReduceLROnPlateau, stepped on the dev loss once per epoch. Otherwise a LambdaLR
+    stepped after every optimizer step: linear warmup over `warmup` of all steps, then cosine or
+    linear decay that reaches 0 just after the last step (or constant)."""
+    if optim.scheduler == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=optim.scheduler_factor, patience=optim.scheduler_patience)
+    decay = {"cosine": lambda done: 0.5 * (1 + math.cos(math.pi * done)), "linear": lambda done: 1 - done,
+             "constant": lambda done: 1.0}[optim.scheduler]
+    warmup = round(optim.warmup * total_steps)
+
+    def factor(step):
+        if step < warmup:
+            return (step + 1) / warmup
+        return decay(min(1.0, (step - warmup) / max(1, total_steps - warmup)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def _check_ranges(config: Stage3Config) -> None:
@@ -183,13 +219,14 @@ def _setup(config: Stage3Config) -> _Run:
     set_seed(config.seed, config.trainer.deterministic)
     device = single_device(config.trainer.accelerator, config.trainer.devices)
     data = read_conversations(config.data.path)
+    config.data.modality = concrete_modality(config.data.modality, data.feature_dims)
     dims = modality_dims(data.feature_dims, config.data.modality)
-    speakers = config.model.num_speakers or max_speakers(data.dialogues)
+    speakers = config.model.num_speakers or len(config.model.speaker_map) or max_speakers(data.dialogues)
     splits = _prepared_splits(data, config, speakers)
     model = ContextualGNN(config.model, sum(dims.values()), len(data.label_names), speakers).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=config.optim.scheduler_factor, patience=config.optim.scheduler_patience)
+    optimizer = build_optimizer(model, config.optim)
+    steps = config.trainer.max_epochs * math.ceil(len(splits["train"]) / config.data.batch_size)
+    scheduler = build_scheduler(optimizer, config.optim, steps)
     weights = class_weight_vector(splits["train"], len(data.label_names)).to(device) \
         if config.loss.class_weights else None
     info = dict(modality=config.data.modality, feature_dims=dims, label_names=data.label_names,
@@ -203,11 +240,13 @@ def _setup(config: Stage3Config) -> _Run:
 def _train_one_epoch(run: _Run, progress, epoch: int) -> dict:
     """Train, evaluate dev, step the scheduler, keep the best weights, save the resume state."""
     config, out = run.config, Path(run.config.run_dir)
+    per_step = None if config.optim.scheduler == "plateau" else run.scheduler
     train_loss = train_epoch(run.model, run.splits["train"], run.optimizer, config, run.rng, run.device,
-                             run.weights)
+                             run.weights, per_step)
     dev = evaluate(run.model, run.splits["dev"], run.data.label_names, config.data.batch_size, run.device,
                    run.weights)
-    run.scheduler.step(dev["loss"])
+    if per_step is None:
+        run.scheduler.step(dev["loss"])
     row = {"epoch": epoch, "train_loss": train_loss, "dev_loss": dev["loss"], "dev_accuracy": dev["accuracy"],
            "dev_weighted_f1": dev["weighted_f1"], "dev_macro_f1": dev["macro_f1"],
            "lr": run.optimizer.param_groups[0]["lr"]}
@@ -252,7 +291,7 @@ def _prepared_splits(data, config: Stage3Config, speakers) -> dict:
     if config.data.max_train_dialogues:
         splits["train"] = splits["train"][: config.data.max_train_dialogues]
     window = config.model
-    return {name: prepare_dialogues(dialogues, config.data.modality, speakers, window.wp, window.wf)
+    return {name: prepare_dialogues(dialogues, config.data.modality, speakers, window.wp, window.wf, window.speaker_map)
             for name, dialogues in splits.items()}
 
 

@@ -24,9 +24,18 @@ def build(config=SMALL, speakers=3, seed=0):
     return ContextualGNN(config, input_dim=11, num_classes=3, num_speakers=speakers).eval()
 
 
-@pytest.mark.parametrize("encoder", ["transformer", "lstm", "gru"])
-def test_padding_never_changes_a_dialogue_prediction(encoder):
-    model = build(dataclasses.replace(SMALL, encoder=encoder))
+@pytest.mark.parametrize("changes", [
+    dict(encoder="transformer"), dict(encoder="lstm"), dict(encoder="gru"),
+    dict(positional=True, position_scale=1.0, relations="speaker_pair"),
+    dict(encoder="gru", positional=True, input_norm="layer"),
+    dict(project_first=False, encoder_heads=1, input_norm="none"),
+    dict(concat_sequence=True, gnn_heads=2, rgcn_bases=2)])
+def test_padding_never_changes_a_dialogue_prediction(changes):
+    model = build(dataclasses.replace(SMALL, **changes))
+    model.train()
+    with torch.no_grad():  # non-trivial running statistics for the input batch norm
+        model(collate(prepared(seed=5)))
+    model.eval()
     items = prepared(lengths=(2, 12))
     shortest = min(items, key=lambda item: item.length)
     assert shortest.length < max(item.length for item in items)  # it is padded in the batch
@@ -41,7 +50,9 @@ def test_padding_never_changes_a_dialogue_prediction(encoder):
 def test_output_shapes_and_relation_count():
     for speakers in (1, 2, 9):
         model = ContextualGNN(SMALL, 11, 3, speakers)
-        assert model.gnn.rgcn.num_relations == num_relations(speakers) == 2 * speakers * speakers
+        assert model.gnn.rgcn.num_relations == 4
+        pairs = ContextualGNN(dataclasses.replace(SMALL, relations="speaker_pair"), 11, 3, speakers)
+        assert pairs.gnn.rgcn.num_relations == num_relations("speaker_pair", speakers) == 2 * speakers * speakers
     config = dataclasses.replace(SMALL, concat_sequence=True, gnn_heads=2, rgcn_bases=2)
     model = build(config)
     items = prepared()
@@ -49,15 +60,46 @@ def test_output_shapes_and_relation_count():
     assert model.classifier.hidden.in_features == 16 + 2 * 16
 
 
-def test_relation_types_change_the_output():
-    model = build()
-    items = prepared(count=1, lengths=(6, 6))
-    batch = collate(items)
+@pytest.mark.parametrize("relations", ["same_other", "speaker_pair"])
+def test_speakers_change_the_output_through_the_relations(relations):
+    model = build(dataclasses.replace(SMALL, relations=relations))
+    batch = collate(prepared(count=1, lengths=(6, 6)))
     with torch.no_grad():
         normal = model(batch)
-        batch.edge_type = torch.zeros_like(batch.edge_type)
-        one_relation = model(batch)
-    assert not torch.allclose(normal, one_relation)
+        batch.speaker_index = torch.zeros_like(batch.speaker_index)
+        one_speaker = model(batch)
+    assert not torch.allclose(normal, one_speaker)
+
+
+def test_a_batch_prepared_with_another_speaker_map_is_refused():
+    model = build(dataclasses.replace(SMALL, speaker_map=["spk1", "spk0", "spk2"]))
+    dialogues = make_dialogues(count=2, speakers=3)
+    with torch.no_grad():
+        model(collate(prepare_dialogues(dialogues, "at", 3, 2, 1, speaker_map=["spk1", "spk0", "spk2"])))
+        with pytest.raises(ValueError, match=r"speaker_map \[\], but the model uses \['spk1'"):
+            model(collate(prepare_dialogues(dialogues, "at", 3, 2, 1)))
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+def test_input_norm_makes_the_feature_scale_irrelevant(norm):
+    dialogues = make_dialogues(count=4, speakers=3, lengths=(4, 9))
+    outputs = []
+    for scale in (1.0, 300.0):
+        scaled = [{**d, "features": {k: v * scale for k, v in d["features"].items()}} for d in dialogues]
+        model = build(dataclasses.replace(SMALL, input_norm=norm))
+        batch = collate(prepare_dialogues(scaled, "at", 3, SMALL.wp, SMALL.wf))
+        with torch.no_grad():
+            model.train()
+            model(batch)  # momentum=None: the running statistics become this batch's
+            outputs.append(model.eval()(batch))
+    torch.testing.assert_close(outputs[0], outputs[1], atol=1e-4, rtol=1e-4)
+
+
+def test_positions_start_small_and_are_learned():
+    model = build(dataclasses.replace(SMALL, positional=True))
+    assert model.sequence.position_scale.item() == pytest.approx(SMALL.position_scale)
+    assert model.sequence.position_scale.requires_grad
+    assert build().sequence.position_scale is None  # the default: no positions
 
 
 def test_checkpoint_round_trip_gives_identical_predictions(tmp_path):
@@ -70,6 +112,13 @@ def test_checkpoint_round_trip_gives_identical_predictions(tmp_path):
     loaded = load_checkpoint(tmp_path)
     assert loaded.modality == "at" and loaded.num_speakers == 3 and loaded.model_config == SMALL
     assert torch.equal(torch.cat(logits_by_dialogue(loaded.model, items, 2, "cpu")), expected)
+
+
+def test_checkpoint_round_trip_keeps_a_fixed_speaker_map(tmp_path):
+    config = dataclasses.replace(SMALL, speaker_map=["M", "F"], relations="speaker_pair")
+    save_checkpoint(tmp_path, build(config, speakers=2), modality="at", feature_dims={"a": 6, "t": 5},
+                    label_names=["x", "y", "z"], num_speakers=2, train_config={}, metrics={}, data={})
+    assert load_checkpoint(tmp_path).model_config.speaker_map == ["M", "F"]
 
 
 def test_weights_from_another_save_are_detected(tmp_path):
@@ -96,3 +145,41 @@ def test_cgnn_never_imports_the_audio_text_stack():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             found += [(file.name, n) for n in names if n.split(".")[0] in forbidden]
     assert len(list(package.rglob("*.py"))) > 10 and found == []
+
+
+def test_packed_transformer_layer_equals_torch_encoder_layer():
+    from cgnn.sequence_encoder import TransformerLayer
+
+    torch.manual_seed(0)
+    reference = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True).eval()
+    ours = TransformerLayer(8, 2, 16, dropout=0.0, attention_dropout=0.0).eval()
+    attention = reference.self_attn
+    ours.load_state_dict({
+        "attention.qkv.weight": attention.in_proj_weight, "attention.qkv.bias": attention.in_proj_bias,
+        "attention.out.weight": attention.out_proj.weight, "attention.out.bias": attention.out_proj.bias,
+        "feedforward.0.weight": reference.linear1.weight, "feedforward.0.bias": reference.linear1.bias,
+        "feedforward.3.weight": reference.linear2.weight, "feedforward.3.bias": reference.linear2.bias,
+        "norm1.weight": reference.norm1.weight, "norm1.bias": reference.norm1.bias,
+        "norm2.weight": reference.norm2.weight, "norm2.bias": reference.norm2.bias})
+    mask = torch.tensor([[True] * 5, [True, True, True, False, False]])
+    padded = torch.randn(2, 5, 8)
+    with torch.no_grad():
+        expected = reference(padded, src_key_padding_mask=~mask)[mask]
+        torch.testing.assert_close(ours(padded[mask], mask), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_cpu_dropout_keeps_torch_dropout_semantics():
+    from cgnn.sequence_encoder import Dropout
+
+    torch.manual_seed(0)
+    x = torch.ones(400, 500, requires_grad=True)
+    layer = Dropout(0.3)
+    out = layer(x)
+    kept = out != 0
+    torch.testing.assert_close(out[kept], torch.full_like(out[kept], 1 / 0.7))
+    assert kept.float().mean().item() == pytest.approx(0.7, abs=0.005)
+    out.sum().backward()
+    torch.testing.assert_close(x.grad, kept.float() / 0.7)  # gradient flows through kept units only
+    assert torch.equal(layer.eval()(x), x)
+    assert torch.equal(Dropout(0.0).train()(x), x)
+    assert not Dropout(1.0).train()(x).any()

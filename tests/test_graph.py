@@ -1,3 +1,5 @@
+"""cgnn.graph against slow references written from its docstring (per-edge Python loops)."""
+
 import itertools
 import random
 
@@ -6,79 +8,97 @@ import pytest
 import torch
 
 from cgnn.batching import collate, prepare_dialogue
-from cgnn.graph import dialogue_edges, local_speaker_indices, num_relations
+from cgnn.graph import dialogue_edges, num_relations, relation_types, speaker_indices
 
 
-def reference_edges(speakers, wp, wf, num_speakers):
-    """Obviously-correct version: loop over every (target, neighbour) pair; relation ids numbered
-    by enumerating (speaker of target, speaker of neighbour, past/future) like COGMEN's table."""
-    relation_id = {}
-    for a in range(num_speakers):
-        for b in range(num_speakers):
-            for direction in ("past", "future"):
-                relation_id[(a, b, direction)] = len(relation_id)
+def documented_edges(speakers, wp, wf, scheme, num_speakers):
+    """(source k, target j, relation) for every edge, straight from the docstring: j receives from
+    every k with j - wp <= k <= j + wf (-1 = no limit), itself included; d = future (k > j) or
+    past (k < j, and the self-loop); relations numbered as written there."""
+    same_other_id = {("same", "past"): 0, ("same", "future"): 1, ("other", "past"): 2, ("other", "future"): 3}
     edges = []
-    n = len(speakers)
-    for j in range(n):
-        for k in range(n):
-            after_start = wp == -1 or k >= j - wp
-            before_end = wf == -1 or k <= j + wf
-            if after_start and before_end:
-                direction = "future" if k > j else "past"
-                edges.append((k, j, relation_id[(speakers[j], speakers[k], direction)]))
+    for j in range(len(speakers)):
+        for k in range(len(speakers)):
+            if (wp != -1 and k < j - wp) or (wf != -1 and k > j + wf):
+                continue
+            direction = "future" if k > j else "past"
+            if scheme == "same_other":
+                relation = same_other_id[("same" if speakers[k] == speakers[j] else "other", direction)]
+            else:  # r = (s_j * S + s_k) * 2 + d
+                relation = (speakers[j] * num_speakers + speakers[k]) * 2 + (direction == "future")
+            edges.append((k, j, relation))
     return edges
 
 
-def as_triples(edge_index, edge_type):
-    return list(zip(edge_index[0].tolist(), edge_index[1].tolist(), edge_type.tolist()))
+def built_edges(speakers, wp, wf, scheme, num_speakers):
+    edge_index = dialogue_edges(len(speakers), wp, wf)
+    types = relation_types(scheme, torch.tensor(speakers, dtype=torch.long), edge_index, num_speakers)
+    return list(zip(edge_index[0].tolist(), edge_index[1].tolist(), types.tolist()))
 
 
-def test_hand_worked_example():
+def test_hand_worked_example_both_schemes():
     # speakers A B A, wp = 1, wf = 0: each node hears itself and the previous utterance.
-    edge_index, edge_type = dialogue_edges(torch.tensor([0, 1, 0]), wp=1, wf=0, num_speakers=2)
-    # relation = (s_target * 2 + s_source) * 2 + future
-    assert as_triples(edge_index, edge_type) == [
-        (0, 0, 0),            # 0 <- 0 self, A<-A past
+    assert built_edges([0, 1, 0], 1, 0, "speaker_pair", 2) == [
+        (0, 0, 0),             # 0 <- 0 self, A<-A past = (0*2+0)*2
         (0, 1, 4), (1, 1, 6),  # 1 <- 0: B<-A past = (1*2+0)*2; 1 <- 1: B<-B = (1*2+1)*2
         (1, 2, 2), (2, 2, 0),  # 2 <- 1: A<-B past = (0*2+1)*2; 2 <- 2 self
     ]
+    assert built_edges([0, 1, 0], 1, 0, "same_other", 2) == [
+        (0, 0, 0), (0, 1, 2), (1, 1, 0), (1, 2, 2), (2, 2, 0)]
+    # future edges: speakers A A, wp = 0, wf = 1
+    assert built_edges([0, 0], 0, 1, "speaker_pair", 1) == [(0, 0, 0), (1, 0, 1), (1, 1, 0)]
+    assert built_edges([0, 1], 0, 1, "same_other", 2) == [(0, 0, 0), (1, 0, 3), (1, 1, 0)]
 
 
-def test_future_edges_get_the_future_bit():
-    edge_index, edge_type = dialogue_edges(torch.tensor([0, 0]), wp=0, wf=1, num_speakers=1)
-    assert as_triples(edge_index, edge_type) == [(0, 0, 0), (1, 0, 1), (1, 1, 0)]
-
-
+@pytest.mark.parametrize("scheme", ["same_other", "speaker_pair"])
 @pytest.mark.parametrize("wp, wf", list(itertools.product([-1, 0, 1, 3], [-1, 0, 1, 3])) + [(5, 5), (10, 2)])
-def test_edges_match_slow_reference_on_random_dialogues(wp, wf):
-    rng = random.Random(1000 * (wp + 2) + wf)
+def test_edges_match_the_documented_definition_on_random_dialogues(scheme, wp, wf):
+    rng = random.Random(1000 * (wp + 2) + wf + len(scheme))
     for _ in range(12):
         num_speakers = rng.randint(1, 9)
         n = rng.randint(1, 25)
         speakers = [rng.randrange(num_speakers) for _ in range(n)]
-        edge_index, edge_type = dialogue_edges(torch.tensor(speakers), wp, wf, num_speakers)
-        got = as_triples(edge_index, edge_type)
-        expected = reference_edges(speakers, wp, wf, num_speakers)
+        got = built_edges(speakers, wp, wf, scheme, num_speakers)
         assert len(got) == len(set(got))  # no duplicate edges
-        assert sorted(got) == sorted(expected)
-        assert int(edge_type.max()) < num_relations(num_speakers)
+        assert sorted(got) == sorted(documented_edges(speakers, wp, wf, scheme, num_speakers))
+        assert [(t, s) for s, t, _ in got] == sorted((t, s) for s, t, _ in got)  # by target, then source
+        assert max(r for _, _, r in got) < num_relations(scheme, num_speakers)
 
 
-def test_speakers_are_numbered_by_first_appearance():
-    assert local_speaker_indices(["Sess01_M", "Sess01_F", "Sess01_M", "X"]).tolist() == [0, 1, 0, 2]
-    assert local_speaker_indices(["b", "a"]).tolist() == [0, 1]  # not alphabetical
+def test_relation_counts():
+    for speakers in (1, 2, 9):
+        assert num_relations("same_other", speakers) == 4
+        assert num_relations("speaker_pair", speakers) == 2 * speakers * speakers
+    with pytest.raises(ValueError, match="unknown relation scheme 'pairs'"):
+        num_relations("pairs", 2)
+
+
+def test_same_other_ignores_how_speakers_are_numbered():
+    speakers = [0, 1, 2, 1, 0, 0, 2]
+    renamed = [{0: 2, 1: 0, 2: 1}[s] for s in speakers]
+    assert built_edges(speakers, 2, 2, "same_other", 3) == built_edges(renamed, 2, 2, "same_other", 3)
+    assert built_edges(speakers, 2, 2, "speaker_pair", 3) != built_edges(renamed, 2, 2, "speaker_pair", 3)
+
+
+def test_speakers_by_first_appearance_or_by_a_fixed_map():
+    assert speaker_indices(["Sess01_M", "Sess01_F", "Sess01_M", "X"]).tolist() == [0, 1, 0, 2]
+    assert speaker_indices(["b", "a"]).tolist() == [0, 1]  # not alphabetical
+    assert speaker_indices(["F", "M", "F"], ["M", "F"]).tolist() == [1, 0, 1]  # COGMEN: M = 0, F = 1
+    assert speaker_indices(["M", "M"], ["M", "F"]).tolist() == [0, 0]
+    with pytest.raises(ValueError, match=r"speaker\(s\) X not in speaker_map \['M', 'F'\]"):
+        speaker_indices(["M", "X"], ["M", "F"])
 
 
 def test_too_many_speakers_is_an_error():
-    with pytest.raises(ValueError, match="3 speakers but the model was built for at most 2"):
-        dialogue_edges(torch.tensor([0, 1, 2]), 1, 1, num_speakers=2)
     dialogue = {"dialogue_id": "D1", "segment_ids": ["x", "y", "z"], "speakers": ["p", "q", "r"],
                 "labels": np.zeros(3, np.int64), "features": {"a": np.zeros((3, 2), np.float32)}}
     with pytest.raises(ValueError, match="dialogue 'D1' has 3 speakers; the model handles at most 2"):
         prepare_dialogue(dialogue, "a", 2, 1, 1)
+    with pytest.raises(ValueError, match=r"dialogue 'D1': speaker\(s\) p, q, r not in speaker_map"):
+        prepare_dialogue(dialogue, "a", 2, 1, 1, speaker_map=["M", "F"])
 
 
-def test_batch_offsets_edges_by_preceding_dialogue_lengths():
+def test_batch_offsets_edges_and_keeps_speakers_in_node_order():
     def dialogue(name, n, speakers):
         return prepare_dialogue({"dialogue_id": name, "segment_ids": [f"{name}{i}" for i in range(n)],
                                  "speakers": speakers, "labels": np.arange(n) % 2,
@@ -88,9 +108,9 @@ def test_batch_offsets_edges_by_preceding_dialogue_lengths():
     batch = collate([first, second])
     assert batch.mask.tolist() == [[True, True, False], [True, True, True]]
     assert batch.labels.tolist() == [0, 1, 0, 1, 0]
-    expected = as_triples(first.edge_index, first.edge_type) + \
-        [(s + 2, t + 2, r) for s, t, r in as_triples(second.edge_index, second.edge_type)]
-    assert as_triples(batch.edge_index, batch.edge_type) == expected
+    assert batch.speaker_index.tolist() == [0, 1, 0, 0, 1]  # first appearance within each dialogue
+    expected = first.edge_index.T.tolist() + (second.edge_index.T + 2).tolist()
+    assert batch.edge_index.T.tolist() == expected
     # node order = dialogue A's rows, then B's (the row-major order of the mask's True cells)
     assert batch.features[:, 0].tolist() == [2.0, 2.0, 3.0, 3.0, 3.0]
     padded = torch.zeros(2, 3)
