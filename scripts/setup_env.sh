@@ -16,10 +16,12 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 wanted="$(cat "$repo_root/requirements.lock" "$repo_root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "[setup] installing requirements.lock and the toolkit (first run takes a few minutes)"
-  "$venv/bin/python" -m pip install --quiet --upgrade pip
-  "$venv/bin/python" -m pip install --quiet -r "$repo_root/requirements.lock"
-  "$venv/bin/python" -m pip install --quiet --no-deps --editable "$repo_root"
+  echo "[setup] installing requirements.lock and the toolkit (first run takes a few minutes; log: .venv/install.log)"
+  {
+    "$venv/bin/python" -m pip install --upgrade pip &&
+    "$venv/bin/python" -m pip install -r "$repo_root/requirements.lock" &&
+    "$venv/bin/python" -m pip install --no-deps --editable "$repo_root"
+  } > "$venv/install.log" 2>&1 || { tail -n 40 "$venv/install.log"; echo "[setup] install failed; see .venv/install.log" >&2; exit 1; }
   # Nothing may move the torch pin.
   "$venv/bin/python" -c "import torch, sys; v = torch.__version__.split('+')[0]; sys.exit(0 if v == '2.13.0' else f'torch {torch.__version__} installed, expected 2.13.0')"
   echo "$wanted" > "$stamp"

@@ -7,7 +7,6 @@ An existing synthetic corpus at --out is replaced; any other non-empty folder is
 --overwrite is given. See docs/synthetic_corpus.md for the generative process and its knobs."""
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -30,7 +29,9 @@ def generate(argv) -> int:
     args = parse_args(argv)
     summary = generate_corpus(args.out, preset=args.preset, dataset=args.dataset, seed=args.seed,
                               overwrite=args.overwrite)
-    print(json.dumps(summary, indent=2))
+    print(f"synthetic {summary['dataset']} corpus (preset {summary['preset']}, seed {summary['seed']}) -> {summary['root']}: "
+          f"{summary['sessions']} sessions, {summary['dialogues']} dialogues, {summary['utterances']} utterances "
+          f"({summary['ties']} ties), {summary['audio_seconds']:.0f} s of audio")
     return 0
 
 
