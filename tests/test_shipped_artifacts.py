@@ -95,3 +95,23 @@ def test_run_eval_sh_prints_one_line_per_shipped_checkpoint(tmp_path):
         name = line.split()[0]
         recorded = json.loads((CHECKPOINTS / name / "config.json").read_text(encoding="utf-8"))["metrics"]["test"]
         assert f"wF1 {100 * recorded['weighted_f1']:.2f}" in line, line
+
+
+def test_the_shipped_stage1_export_and_a_stage3_checkpoint_predict_a_new_conversation(tmp_path):
+    """Right after setup, without training: a synthetic KEMDy dialogue through the shipped stage-1
+    export and stage-3 checkpoint (predict checks that the checkpoint was trained on features of
+    exactly these stage-1 weights)."""
+    import pandas as pd
+
+    from feature_extractor.extraction.predict import main as predict_main
+    from feature_extractor.synthetic.generator import generate_corpus
+
+    generate_corpus(tmp_path / "corpus", preset="tiny", dataset="KEMDy19", seed=3)
+    out = tmp_path / "predictions.csv"
+    code = predict_main(["--stage1", str(CHECKPOINTS / "demo_stage1"), "--stage3", str(CHECKPOINTS / "demo_stage3_at"),
+                         "--corpus", str(tmp_path / "corpus"), "--dialogue", "Sess19_script01", "--out", str(out),
+                         "--device", "cpu", "--threads", "1", "--allow-skips"])
+    assert code == 0
+    rows = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(rows) > 0 and set(rows["predicted"]) <= set(read_conversations(PICKLE).label_names)
+    assert (rows["segment_id"].str.startswith("Sess19_script01")).all()
