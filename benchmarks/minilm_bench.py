@@ -102,7 +102,7 @@ def paraphrase_cosines(encoder: HFTextEncoder) -> dict:
 
 def run_stage1(folder: Path, args):
     run_dir = Path(args.work) / "minilm_stage1"
-    overrides = [f"run_dir={run_dir}", f"data.index={args.index}", "tiny_preset.enabled=false", "model.head=text_only",
+    overrides = [f"run_dir={run_dir}", f"data.index={args.index}", "model.head=text_only",
                  f"model.text.name={folder}", "optim.lr=5e-5", "optim.head_lr=1e-3", f"trainer.max_epochs={args.epochs}",
                  f"trainer.cpu_threads={args.threads}", "trainer.progress_bar=false", "tracking.comet=false"]
     cfg = load_config(Stage1Config, REPO / "configs/stage1/demo.yaml", overrides)

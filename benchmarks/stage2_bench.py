@@ -8,7 +8,7 @@ waste of length-aware vs random batching, and peak memory of extraction at two c
    collated beforehand (same process, same threads). Overhead = loop time / forward time - 1.
 2. padding: padded positions / real positions over one epoch of batches, LengthBucketBatchSampler
    vs random batches, on the index's real utterance lengths (16 kHz samples).
-3. memory: `python -m feature_extractor.extraction.extract` on the first N and 4N utterances, each in a fresh
+3. memory: `kemdy-extract` on the first N and 4N utterances, each in a fresh
    process; peak RSS (ru_maxrss) against the size of the feature arrays written.
 """
 
