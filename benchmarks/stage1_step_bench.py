@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from transformers import RobertaConfig, RobertaModel, Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model  # noqa: E402
 
 from feature_extractor.encoders.acoustic import FEATURE_NAMES  # noqa: E402
-from feature_extractor.extractor import AudioTextExtractor  # noqa: E402
-from feature_extractor.training.losses.loss import LossConfig, compute_loss  # noqa: E402
-from feature_extractor.training.config import ModelConfig, TinyPresetConfig  # noqa: E402
 from feature_extractor.encoders.tiny_preset import _build_audio, _build_text  # noqa: E402
+from feature_extractor.extractor import AudioTextExtractor  # noqa: E402
+from feature_extractor.training.config import ModelConfig, TinyPresetConfig  # noqa: E402
+from feature_extractor.training.losses.loss import LossConfig, compute_loss  # noqa: E402
 
 BATCH, SECONDS, TOKENS = 8, 6.0, 24
 TEXTS = ["오늘 정말 기분이 좋아요", "왜 그렇게 화가 났어", "그래 알았어 나중에 보자"] * 10
@@ -72,8 +72,9 @@ def build_model(shape: str, folder: Path) -> AudioTextExtractor:
 
 def save_base_shapes(folder: Path) -> None:
     """wav2vec2-base / roberta-base architectures, random init, saved like hub folders."""
-    from feature_extractor.encoders.tiny_preset import train_wordpiece
     from transformers import PreTrainedTokenizerFast
+
+    from feature_extractor.encoders.tiny_preset import train_wordpiece
 
     torch.manual_seed(0)
     Wav2Vec2Model(Wav2Vec2Config(feat_extract_norm="layer", do_stable_layer_norm=True)).save_pretrained(folder / "audio")

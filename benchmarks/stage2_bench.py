@@ -28,13 +28,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from feature_extractor.inputs.audio_io import SAMPLE_RATE  # noqa: E402
-from feature_extractor.inputs.batching import LengthBucketBatchSampler, padding_ratio  # noqa: E402
-from feature_extractor.export import load_export  # noqa: E402
 from feature_extractor.encoders.acoustic import FRAMES_PER_SECOND  # noqa: E402
-from feature_extractor.inputs.collate import Collator  # noqa: E402
+from feature_extractor.export import load_export  # noqa: E402
 from feature_extractor.extraction.distributed import DistributedContext  # noqa: E402
 from feature_extractor.extraction.extract import extract_features, prepare_utterances  # noqa: E402
+from feature_extractor.inputs.audio_io import SAMPLE_RATE  # noqa: E402
+from feature_extractor.inputs.batching import LengthBucketBatchSampler, padding_ratio  # noqa: E402
+from feature_extractor.inputs.collate import Collator  # noqa: E402
 from feature_extractor.inputs.index_table import load_index_table  # noqa: E402
 
 

@@ -28,8 +28,14 @@ from erc_experiments.manifest import reconcile_manifest
 from erc_experiments.runs import ROW_COLUMNS, RunKey, forget, read_record, record_row
 from erc_experiments.sources import open_source
 from erc_experiments.statistics import paired_tests, summarise
-from erc_experiments.tables import (PAIRED_COLUMNS, SUMMARY_COLUMNS, summary_columns, summary_markdown, write_csv,
-                                    write_text)
+from erc_experiments.tables import (
+    PAIRED_COLUMNS,
+    SUMMARY_COLUMNS,
+    summary_columns,
+    summary_markdown,
+    write_csv,
+    write_text,
+)
 
 
 class Experiment:

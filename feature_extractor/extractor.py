@@ -7,8 +7,7 @@
 from torch import nn
 
 from feature_extractor.encoders import build_audio_encoder, build_text_encoder
-from feature_extractor.heads import HEADS, EncodedBatch, HeadOutput, build_head
-from feature_extractor.heads import import_all_heads
+from feature_extractor.heads import HEADS, EncodedBatch, HeadOutput, build_head, import_all_heads
 from feature_extractor.inputs.physio_vector import PHYSIO_DIM
 
 

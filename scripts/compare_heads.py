@@ -31,8 +31,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from erc_core.files import atomic_open  # noqa: E402
 from erc_core.config import load_config  # noqa: E402
+from erc_core.files import atomic_open  # noqa: E402
 from feature_extractor.heads import HEADS, import_all_heads  # noqa: E402
 from feature_extractor.training.config import Stage1Config  # noqa: E402
 

@@ -2,13 +2,13 @@ import dataclasses
 
 import pytest
 import torch
+from cgnn_fixtures import make_dialogues
 
 from cgnn.batching import collate, prepare_dialogues
 from cgnn.checkpoint import CheckpointMismatchError, load_checkpoint, save_checkpoint
 from cgnn.graph import num_relations
 from cgnn.model import ContextualGNN, ModelConfig
 from cgnn.predict_core import logits_by_dialogue
-from cgnn_fixtures import make_dialogues
 
 torch.set_num_threads(1)
 SMALL = ModelConfig(hidden=16, encoder_heads=2, encoder_feedforward=32, wp=2, wf=1)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cgnn_fixtures import LABELS, make_dialogues, stage3_config, write_pickle
 
 from cgnn import eval as cgnn_eval
 from cgnn import train as cgnn_train
@@ -15,7 +16,6 @@ from cgnn.checkpoint import load_checkpoint
 from cgnn.conversation_pickle import read_conversations
 from cgnn.predict_core import predict_dialogue
 from cgnn.train import train
-from cgnn_fixtures import LABELS, make_dialogues, stage3_config, write_pickle
 
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[1]

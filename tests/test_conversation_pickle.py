@@ -4,12 +4,17 @@ import pickle
 
 import numpy as np
 import pytest
+from cgnn_fixtures import LABELS, make_dialogues
 
 from cgnn import conversation_pickle as cp
-from cgnn.conversation_pickle import (ConversationFormatError, config_path, modality_matrix,
-                                      read_conversations, write_conversations)
+from cgnn.conversation_pickle import (
+    ConversationFormatError,
+    config_path,
+    modality_matrix,
+    read_conversations,
+    write_conversations,
+)
 from cgnn.safe_unpickle import UnsafePickleError, safe_load, safe_loads
-from cgnn_fixtures import LABELS, make_dialogues
 
 
 def two_dialogues():

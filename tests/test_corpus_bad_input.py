@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile
+from kemdy_fixtures import write_kemdy19_tree, write_kemdy20_tree
 
 from feature_extractor.corpus import CorpusError, SplitConfig, build_index, read_skipped, write_index
-from kemdy_fixtures import write_kemdy19_tree, write_kemdy20_tree
 
 SPLIT = SplitConfig(test_sessions=[2], dev_sessions=[])
 # Data lines of Session01_F_res.csv / Session01_M_res.csv (two header rows first):

@@ -6,10 +6,10 @@ import os
 
 import numpy as np
 import pytest
+from kemdy_fixtures import write_kemdy19_tree
 
 from erc_core.labels import EMOTIONS
 from feature_extractor.corpus import INDEX_COLUMNS, SplitConfig, build_index, read_index, read_skipped, write_index
-from kemdy_fixtures import write_kemdy19_tree
 
 SPLIT = SplitConfig(test_sessions=[2], dev_sessions=[])
 

@@ -4,9 +4,9 @@ import math
 
 import numpy as np
 import pytest
+from kemdy_fixtures import write_kemdy20_tree
 
 from feature_extractor.corpus import SplitConfig, build_index
-from kemdy_fixtures import write_kemdy20_tree
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from feature_extractor.heads import HEADS, EncodedBatch, import_all_heads, build_head, masked_mean
+from feature_extractor.heads import HEADS, EncodedBatch, build_head, import_all_heads, masked_mean
 
 import_all_heads()
 ALL_HEADS = sorted(HEADS)
@@ -282,8 +282,8 @@ def test_mmm_mixer_warns_when_real_positions_are_cropped():
 
 @pytest.fixture(scope="module")
 def tiny_encoders(tmp_path_factory):
-    from feature_extractor.training.config import TinyPresetConfig
     from feature_extractor.encoders.tiny_preset import build_tiny_preset
+    from feature_extractor.training.config import TinyPresetConfig
 
     texts = ["오늘 날씨가 좋네요", "정말 화가 나요", "그게 무슨 말이야", "놀랐어 진짜"] * 5
     small = TinyPresetConfig(hidden=16, layers=1, heads=2, conv_dim=8, vocab_size=60)
@@ -296,9 +296,9 @@ def test_stage1_optimizer_covers_every_trainable_parameter(name, tiny_encoders):
     from types import SimpleNamespace
 
     from feature_extractor.extractor import AudioTextExtractor
+    from feature_extractor.training.config import AudioEncoderConfig, ModelConfig, OptimConfig, TextEncoderConfig
     from feature_extractor.training.lightning_module import Stage1Module
     from feature_extractor.training.losses.loss import LossConfig
-    from feature_extractor.training.config import AudioEncoderConfig, ModelConfig, OptimConfig, TextEncoderConfig
 
     cfg = ModelConfig(
         head=name,

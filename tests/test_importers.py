@@ -5,9 +5,14 @@ import numpy as np
 import pytest
 
 from cgnn.conversation_pickle import read_conversations
-from cgnn.importers.cogmen_tuple import (LABEL_SETS, ImportFormatError, check_dialogues, import_cogmen_tuple,
-                                         load_cogmen_tuple)
 from cgnn.importers import command as import_features
+from cgnn.importers.cogmen_tuple import (
+    LABEL_SETS,
+    ImportFormatError,
+    check_dialogues,
+    import_cogmen_tuple,
+    load_cogmen_tuple,
+)
 from cgnn.importers.kemdy_cogmen import import_kemdy_cogmen, load_kemdy_cogmen
 from cgnn.safe_unpickle import UnsafePickleError
 from erc_core.files import file_sha256

@@ -7,14 +7,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from erc_core.config import ConfigError, load_config
+from erc_core.metrics import concordance_correlation, va_metrics
 from feature_extractor.heads.base import HeadOutput
 from feature_extractor.training.losses.loss import (
     LossConfig,
     compute_loss,
     peakl_targets,
 )
-from erc_core.config import ConfigError, load_config
-from erc_core.metrics import concordance_correlation, va_metrics
 
 K = 7
 

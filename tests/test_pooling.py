@@ -6,12 +6,12 @@ import pytest
 import torch
 from transformers import Wav2Vec2FeatureExtractor
 
-from feature_extractor.inputs.collate import pad_sequences
 from feature_extractor.encoders.acoustic import FEATURE_NAMES, AcousticEncoder
 from feature_extractor.encoders.hf_audio import HFAudioEncoder, normalize_waveforms
 from feature_extractor.encoders.hf_text import HFTextEncoder
 from feature_extractor.encoders.pooling import lengths_to_mask, pool
 from feature_extractor.encoders.tiny_preset import build_tiny_preset
+from feature_extractor.inputs.collate import pad_sequences
 
 TEXTS = ["오늘 정말 기분이 좋아요", "왜 그렇게 화가 났어?", "그래 알았어", "무서워서 잠이 안 와"] * 5
 

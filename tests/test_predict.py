@@ -14,8 +14,8 @@ import torch
 from cgnn.checkpoint import CheckpointMismatchError
 from cgnn.conversation_pickle import write_conversations
 from cgnn.eval import evaluate_checkpoint
-from erc_core.labels import EMOTIONS
 from cgnn.train import train
+from erc_core.labels import EMOTIONS
 from feature_extractor.extraction.conversation_folder import MANIFEST_NAME, ManifestError, conversation_table
 from feature_extractor.extraction.extract import main as extract_main
 from feature_extractor.extraction.extract import skipped_path

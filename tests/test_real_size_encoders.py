@@ -4,8 +4,15 @@ position limit against what the model itself accepts."""
 import pytest
 import torch
 from transformers import (
-    AutoConfig, AutoFeatureExtractor, AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerFast,
-    RobertaConfig, RobertaModel,
+    AutoConfig,
+    AutoFeatureExtractor,
+    AutoModel,
+    AutoTokenizer,
+    BertConfig,
+    BertModel,
+    PreTrainedTokenizerFast,
+    RobertaConfig,
+    RobertaModel,
 )
 
 from feature_extractor.encoders import build_text_encoder

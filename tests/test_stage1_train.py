@@ -11,8 +11,8 @@ from safetensors.torch import load_file
 
 from erc_core.errors import UserError
 from erc_core.labels import EMOTIONS
-from feature_extractor.export import load_export
 from feature_extractor.corpus import read_index
+from feature_extractor.export import load_export
 from feature_extractor.inputs.index_table import check_labels
 from feature_extractor.training.lightning_module import gather_records, warmup_then_linear_decay
 from tests.stage12_fixtures import repo_root, tiny_corpus, tiny_overrides, trained_tiny_run

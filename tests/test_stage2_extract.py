@@ -17,9 +17,8 @@ from safetensors.torch import load_file
 from cgnn.conversation_pickle import read_conversations
 from erc_core.errors import UserError
 from erc_core.labels import EMOTIONS
-from feature_extractor.extraction.extract import extract_from_args
 from feature_extractor.extraction.distributed import merge_shards
-from feature_extractor.extraction.extract import skipped_path
+from feature_extractor.extraction.extract import extract_from_args, skipped_path
 from feature_extractor.inputs.physio_vector import PHYSIO_DIM
 from tests.stage12_fixtures import python, repo_root, trained_tiny_run
 

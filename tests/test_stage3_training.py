@@ -5,12 +5,12 @@ import math
 
 import pytest
 import torch
+from cgnn_fixtures import make_dialogues, stage3_config, write_pickle
 
 from cgnn import train as cgnn_train
 from cgnn.config import OptimConfig, Stage3Config, Stage3TrainerConfig
 from cgnn.conversation_pickle import concrete_modality
 from cgnn.train import _Progress, build_scheduler, should_stop, train
-from cgnn_fixtures import make_dialogues, stage3_config, write_pickle
 from erc_core.config import ConfigError, load_config
 
 torch.set_num_threads(1)

@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 import soundfile
 
+from feature_extractor.corpus import report_command as corpus_report
+from feature_extractor.synthetic import command as make_synthetic_corpus
 from feature_extractor.synthetic import generator, physiology
 from feature_extractor.synthetic.audio import AudioKnobs, expression_of, synthesize
 from feature_extractor.synthetic.layout_kemdy20 import write_annotation
@@ -28,8 +30,6 @@ from feature_extractor.synthetic.reference import (
 )
 from feature_extractor.synthetic.statistics import corpus_statistics, ground_truth_table
 from feature_extractor.synthetic.voices import draw_voice
-from feature_extractor.corpus import report_command as corpus_report
-from feature_extractor.synthetic import command as make_synthetic_corpus
 
 EMOTION_WORDS = {"neutral", "happy", "surprise", "angry", "sad", "disgust", "fear"}
 

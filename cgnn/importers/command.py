@@ -17,7 +17,12 @@ from pathlib import Path
 
 from cgnn.conversation_pickle import write_conversations
 from cgnn.importers.cogmen_tuple import (
-    DEV_FRACTION, LABEL_SETS, check_dialogues, import_cogmen_tuple, load_cogmen_tuple)
+    DEV_FRACTION,
+    LABEL_SETS,
+    check_dialogues,
+    import_cogmen_tuple,
+    load_cogmen_tuple,
+)
 from cgnn.importers.kemdy_cogmen import SOURCE_LABELS, import_kemdy_cogmen, load_kemdy_cogmen
 from erc_core.cli import add_common_flags, run_command
 from erc_core.errors import UserError

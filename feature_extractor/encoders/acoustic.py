@@ -22,9 +22,9 @@ import torch
 from torch import nn
 
 from erc_core.files import atomic_path
-from feature_extractor.inputs.audio_io import SAMPLE_RATE
 from feature_extractor.encoders.encoding import ModalityEncoding
 from feature_extractor.encoders.pooling import pool
+from feature_extractor.inputs.audio_io import SAMPLE_RATE
 
 BASE_NAMES = [f"mfcc{i}" for i in range(13)] + [
     "log_f0", "log_rms", "log_centroid", "log_bandwidth", "log_rolloff", "flatness", "zcr",

@@ -19,9 +19,9 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModel
 
-from feature_extractor.inputs.audio_io import SAMPLE_RATE
 from feature_extractor.encoders.encoding import ModalityEncoding
 from feature_extractor.encoders.pooling import lengths_to_mask, pool
+from feature_extractor.inputs.audio_io import SAMPLE_RATE
 
 
 class HFAudioEncoder(nn.Module):

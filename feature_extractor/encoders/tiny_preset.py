@@ -24,7 +24,14 @@ from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel, Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
+from transformers import (
+    PreTrainedTokenizerFast,
+    RobertaConfig,
+    RobertaModel,
+    Wav2Vec2Config,
+    Wav2Vec2FeatureExtractor,
+    Wav2Vec2Model,
+)
 
 from erc_core.files import staging_folder, write_json
 from feature_extractor.inputs.audio_io import SAMPLE_RATE

@@ -20,16 +20,16 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from cgnn.conversation_pickle import write_conversations
 from erc_core.cli import add_common_flags, quiet_libraries, run_command
 from erc_core.files import atomic_open
 from erc_core.provenance import run_provenance
-from cgnn.conversation_pickle import write_conversations
-from feature_extractor.inputs.batching import LengthBucketBatchSampler
-from feature_extractor.extraction.distributed import DistributedContext
+from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig
 from feature_extractor.export import export_dir_of, load_export
+from feature_extractor.extraction.distributed import DistributedContext
+from feature_extractor.inputs.batching import LengthBucketBatchSampler
 from feature_extractor.inputs.collate import Collator
 from feature_extractor.inputs.dataset import SOFT_COLUMNS, UtteranceDataset, scan_utterances
-from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig
 from feature_extractor.inputs.index_table import check_labels, load_index_table
 from feature_extractor.inputs.physio_vector import PhysioStandardizer
 from feature_extractor.inputs.split_provenance import check_no_training_overlap, index_sha256

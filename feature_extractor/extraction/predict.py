@@ -22,18 +22,27 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from cgnn.checkpoint import CheckpointMismatchError, Stage3Checkpoint, load_checkpoint
+from cgnn.conversation_pickle import config_path, resolve_modality
+from cgnn.predict_core import predict_dialogue
 from erc_core.cli import add_common_flags, quiet_libraries, run_command
 from erc_core.device import choose_device
 from erc_core.errors import UserError
 from erc_core.files import atomic_open, write_json
-from cgnn.checkpoint import CheckpointMismatchError, Stage3Checkpoint, load_checkpoint
-from cgnn.conversation_pickle import config_path, resolve_modality
-from cgnn.predict_core import predict_dialogue
-from feature_extractor.export import export_dir_of, load_export, read_export_spec
-from feature_extractor.extraction.conversation_folder import MANIFEST_NAME, PREDICT_SPLIT, UNLABELLED, conversation_table
 from feature_extractor.corpus import SplitConfig, build_index
+from feature_extractor.export import export_dir_of, load_export, read_export_spec
+from feature_extractor.extraction.conversation_folder import (
+    MANIFEST_NAME,
+    PREDICT_SPLIT,
+    UNLABELLED,
+    conversation_table,
+)
 from feature_extractor.extraction.extract import (
-    acoustic_cache, assemble_dialogues, features_for_table, skipped_path, write_skipped,
+    acoustic_cache,
+    assemble_dialogues,
+    features_for_table,
+    skipped_path,
+    write_skipped,
 )
 from feature_extractor.extractor import head_modalities
 from feature_extractor.inputs.physio_vector import PHYSIO_DIM

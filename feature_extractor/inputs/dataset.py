@@ -21,8 +21,8 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from erc_core.labels import EMOTIONS
-from feature_extractor.inputs.audio_io import SAMPLE_RATE, AudioProblem, crop_window, load_audio
 from feature_extractor.encoders.acoustic import FRAMES_PER_SECOND, AcousticFeatureCache
+from feature_extractor.inputs.audio_io import SAMPLE_RATE, AudioProblem, crop_window, load_audio
 
 SOFT_COLUMNS = tuple(f"soft_{name}" for name in EMOTIONS)
 AUDIO_KINDS = ("hf", "acoustic")

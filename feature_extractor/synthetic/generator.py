@@ -16,12 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from erc_core.files import staging_folder, write_json
 from feature_extractor.synthetic.audio import SAMPLE_RATE
 from feature_extractor.synthetic.layout_kemdy19 import write_kemdy19
 from feature_extractor.synthetic.layout_kemdy20 import write_kemdy20
 from feature_extractor.synthetic.plan import ground_truth_frame, plan_corpus
 from feature_extractor.synthetic.presets import CorpusPreset, get_preset
-from erc_core.files import staging_folder, write_json
 
 FORMAT = "kemdy-synthetic-corpus"
 VERSION = 1

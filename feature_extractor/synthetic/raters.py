@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from erc_core.labels import EMOTIONS, EMOTION_TO_INDEX
+from erc_core.labels import EMOTION_TO_INDEX, EMOTIONS
 from feature_extractor.synthetic.sampling import sample_rows
 
 NUM_CLASSES = len(EMOTIONS)

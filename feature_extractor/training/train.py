@@ -32,6 +32,7 @@ from erc_core.plots import save_learning_curves
 from erc_core.provenance import run_provenance
 from erc_core.run_dir import prepare_run_dir
 from erc_core.tracking import announce
+from erc_core.weights import load_weights
 from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig, feature_statistics
 from feature_extractor.export import SPEC_FILE, WEIGHTS_FILE, encoder_architectures, read_export_spec
 from feature_extractor.extractor import AudioTextExtractor, head_modalities
@@ -45,7 +46,6 @@ from feature_extractor.training.config import TINY, Stage1Config
 from feature_extractor.training.datamodule import Stage1DataModule
 from feature_extractor.training.lightning_module import Stage1Module
 from feature_extractor.training.trainer import build_trainer
-from erc_core.weights import load_weights
 
 SPLITS = ("train", "dev", "test")
 LAST_CHECKPOINT = "checkpoints/last.ckpt"

@@ -15,12 +15,10 @@ import torch
 import torch.nn.functional as F
 
 from erc_core.config import option
-
 from feature_extractor.heads.base import HeadOutput
 from feature_extractor.training.losses.classification import focal_loss, smooth_targets, soft_cross_entropy
 from feature_extractor.training.losses.regression import regression_loss
 from feature_extractor.training.losses.soft_targets import normalised_distribution, peakl_targets
-
 
 
 @dataclass

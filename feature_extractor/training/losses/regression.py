@@ -4,6 +4,7 @@ import torch
 
 from erc_core.metrics import concordance_correlation
 
+
 def regression_loss(pred: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
     """`mse` (mean over both dimensions) or `ccc` (1 - mean CCC of valence and arousal), over the
     rows whose two targets are known: a blank valence / arousal cell (NaN) leaves its row out, and
