@@ -177,3 +177,15 @@ def test_max_tokens_above_the_position_limit_is_refused(tmp_path_factory, tmp_pa
                         *tiny_overrides(tmp_path / "run", run["index"], "model.text.max_tokens=100000")])
     assert code == 2
     one_error_line(capsys, "model.text.max_tokens=100000", "token positions")
+
+
+def test_a_stage12_command_without_its_packages_says_what_to_install(monkeypatch, capsys):
+    """`pip install kemdy-erc` without the stages12 extra: the stage-1 command says what is missing."""
+    from feature_extractor import commands
+
+    def missing(module):
+        raise ModuleNotFoundError("No module named 'lightning'", name="lightning")
+
+    monkeypatch.setattr(commands.importlib, "import_module", missing)
+    assert commands.stage1_train() == 2
+    one_error_line(capsys, "lightning is not installed", "kemdy-erc[stages12]")

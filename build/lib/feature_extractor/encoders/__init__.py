@@ -1,0 +1,61 @@
+"""Stage-1 encoders: HF text and speech models, and the no-download acoustic encoder.
+
+Every encoder returns a `ModalityEncoding` (sequence, mask, pooled) and exposes `output_dim`.
+"""
+
+import contextlib
+
+from erc_core.errors import UserError
+from feature_extractor.encoders.encoding import ModalityEncoding
+
+
+@contextlib.contextmanager
+def loading(key: str, name: str):
+    """A model folder or hub id that cannot be loaded is the user's setting: one line naming it."""
+    try:
+        yield
+    except OSError as error:  # transformers: missing files, unknown hub id, no network when offline
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"{key}={name}: cannot load it ({first_line})") from None
+
+
+def build_text_encoder(cfg, pretrained: bool = True):
+    from feature_extractor.encoders.hf_text import HFTextEncoder
+
+    with loading("model.text.name", cfg.name):
+        encoder = HFTextEncoder(
+            cfg.name,
+            pooling=cfg.pooling,
+            layer=cfg.layer,
+            freeze=cfg.freeze,
+            gradient_checkpointing=cfg.gradient_checkpointing,
+            pretrained=pretrained,
+        )
+    limit = encoder.max_tokens_limit
+    if limit is not None and cfg.max_tokens > limit:
+        raise UserError(f"model.text.max_tokens={cfg.max_tokens}, but {cfg.name} numbers at most {limit} token positions")
+    return encoder
+
+
+def build_audio_encoder(cfg, pretrained: bool = True):
+    if cfg.kind == "acoustic":
+        from feature_extractor.encoders.acoustic import AcousticEncoder
+
+        return AcousticEncoder(hidden=cfg.acoustic_hidden, layers=cfg.acoustic_layers, stride=cfg.acoustic_stride)
+    if cfg.kind == "hf":
+        from feature_extractor.encoders.hf_audio import HFAudioEncoder
+
+        with loading("model.audio.name", cfg.name):
+            return HFAudioEncoder(
+                cfg.name,
+                layer=cfg.layer,
+                freeze=cfg.freeze,
+                freeze_feature_encoder=cfg.freeze_feature_encoder,
+                gradient_checkpointing=cfg.gradient_checkpointing,
+                pretrained=pretrained,
+                layerdrop=cfg.layerdrop,
+            )
+    raise ValueError(f"model.audio.kind={cfg.kind!r}; expected hf or acoustic")
+
+
+__all__ = ["ModalityEncoding", "build_text_encoder", "build_audio_encoder"]

@@ -1,0 +1,292 @@
+"""Stage 2: run a stage-1 export over every utterance of an index -> the conversation pickle.
+
+    kemdy-extract --checkpoint RUN_DIR --index INDEX_DIR --out work/features.pkl
+    torchrun --nproc-per-node 4 -m feature_extractor.extraction.extract --checkpoint ... (sharded, same pickle)
+
+Per utterance it exports `t` (pooled text), `a` (pooled audio), `fused` (the head's
+pre-classifier vector) and `p` (physio: train-standardised summaries, NaN -> 0, plus the four
+coverage flags; see physio_vector.py). Features are keyed by segment id and placed into dialogues
+(chronological by `turn`) from the index, never by batch position. Utterances with unreadable
+audio or empty text are listed in `<out>.skipped.csv` with reasons and counted.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from cgnn.conversation_pickle import write_conversations
+from erc_core.cli import add_common_flags, quiet_libraries, run_command
+from erc_core.files import atomic_open
+from erc_core.provenance import run_provenance
+from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig
+from feature_extractor.export import export_dir_of, load_export
+from feature_extractor.extraction.distributed import DistributedContext
+from feature_extractor.inputs.batching import LengthBucketBatchSampler
+from feature_extractor.inputs.collate import Collator
+from feature_extractor.inputs.dataset import SOFT_COLUMNS, UtteranceDataset, scan_utterances
+from feature_extractor.inputs.index_table import check_labels, load_index_table
+from feature_extractor.inputs.physio_vector import PhysioStandardizer
+from feature_extractor.inputs.split_provenance import check_no_training_overlap, index_sha256
+
+STAGE2_VERSION = 1
+
+
+def show_progress(no_progress: bool) -> bool:
+    """Progress bars on a terminal only; a log file gets the summary lines."""
+    return not no_progress and sys.stderr.isatty()
+
+
+def extract_from_args(argv) -> dict:
+    return extract(parse_args(argv))
+
+
+def main(argv=None) -> int:
+    """Console entry point: exit code 0, or 2 with one `error:` line for a user's mistake."""
+    return run_command(extract_from_args, argv)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Stage 2: per-utterance features -> conversation pickle.")
+    parser.add_argument("--checkpoint", required=True, help="stage-1 run folder (or its export/ folder)")
+    parser.add_argument("--index", required=True, help="folder with index.csv from kemdy-index")
+    parser.add_argument("--out", required=True, help="conversation pickle to write")
+    parser.add_argument("--corpus-root", help="corpus root when it moved since the index was built")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--num-workers", type=int, default=2)
+    parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda, cuda:1, ...")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--precision", choices=("auto", "32"), default="auto",
+                        help="auto: bf16 autocast on a bf16-capable GPU, else float32; 32: always float32")
+    parser.add_argument("--feature-cache", help="acoustic frame-feature cache (default: <run_dir>/acoustic_cache)")
+    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--allow-train-overlap", action="store_true",
+                        help="write the pickle even if dev/test utterances were stage-1 training data "
+                        "(only for deliberate uses such as prediction; the pickle records it)")
+    parser.add_argument(
+        "expect", nargs="*",
+        help="key=value settings of the stage-1 config this extraction expects, e.g. "
+        "model.audio.name=w11wo/wav2vec2-xls-r-300m-korean; a different checkpoint fails naming the mismatch",
+    )
+    add_common_flags(parser)
+    args = parser.parse_args(argv)
+    quiet_libraries(args.verbose)
+    return args
+
+
+def extract(args: argparse.Namespace) -> dict:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    world = DistributedContext.from_environment(args.device)  # the device is set before any collective
+    device = world.device
+    model, spec = load_export(args.checkpoint, device=device)
+    check_expectations(spec, args.expect, export_dir_of(args.checkpoint))
+    kept, skipped, physio, dataset = prepare_utterances(args, spec, progress=world.is_zero and show_progress(args.no_progress))
+    overlap = check_no_training_overlap(spec.get("split_provenance"), kept, f"{args.index}/index.csv",
+                                        export_dir_of(args.checkpoint), allow=args.allow_train_overlap)
+    features = extract_features(
+        model, dataset, Collator(model.tokenizer, spec["inputs"]["max_tokens"]), args.batch_size, args.num_workers,
+        device, world, progress=world.is_zero and show_progress(args.no_progress), precision=args.precision,
+    )
+    merged = world.merge(features)
+    world.close()
+    if not world.is_zero:
+        return {}
+    add_physio(merged, kept, physio)
+    dialogues = assemble_dialogues(kept, merged, spec["label_names"], source=args.index)
+    config = stage2_config(args, spec, n_skipped=len(skipped), n_utterances=len(kept), world_size=world.size)
+    config["provenance"] = {"stage1_splits": spec.get("split_provenance"), "stage1_run": spec.get("provenance"),
+                            "index_sha256": index_sha256(args.index), "train_overlap_check": overlap,
+                            "run": run_provenance(device=device)}
+    write_skipped(skipped, skipped_path(args.out))
+    written = write_conversations(args.out, dialogues, spec["label_names"], config)
+    _print_summary(args.out, written, skipped)
+    return {"dialogues": len(dialogues), "utterances": len(kept), "skipped": len(skipped), "feature_dims": written.feature_dims}
+
+
+def prepare_utterances(args, spec: dict, progress: bool):
+    """Index rows checked against the checkpoint, unusable ones set aside, the physio matrix and
+    the dataset of the kept rows: (kept, skipped, physio, dataset)."""
+    table = load_index_table(args.index, args.corpus_root)
+    check_labels(table, spec["label_names"], args.index, allow_unlabelled=True)
+    cache = acoustic_cache(args.checkpoint, spec, args.feature_cache) if spec["inputs"]["audio_kind"] == "acoustic" else None
+    return prepare_table(table, spec, args.index, cache, progress, args.num_workers)
+
+
+def prepare_table(table: pd.DataFrame, spec: dict, source, cache=None, progress: bool = False, workers: int = 0):
+    """`prepare_utterances` for an utterance table already in memory (index columns + `wav_file`)."""
+    inputs = spec["inputs"]
+    kept, skipped = scan_utterances(
+        table, use_text=inputs["use_text"], audio_kind=inputs["audio_kind"], acoustic_cache=cache,
+        progress=progress, workers=workers,
+    )
+    if kept.empty:
+        reasons = skipped["reason"].value_counts().to_dict()
+        raise ValueError(f"{source}: every utterance was skipped ({len(skipped)}: {reasons}); nothing to extract")
+    physio = PhysioStandardizer(**spec["physio"]).transform(kept, source=source)
+    dataset = UtteranceDataset(
+        kept, use_text=inputs["use_text"], audio_kind=inputs["audio_kind"],
+        max_audio_seconds=inputs["max_audio_seconds"], crop_mode=inputs["eval_crop"],
+        physio=physio if spec["model"]["use_physio"] else None, acoustic_cache=cache,
+    )
+    return kept, skipped, physio, dataset
+
+
+def add_physio(features: dict, kept: pd.DataFrame, physio: np.ndarray) -> None:
+    """Put each kept row's physio vector (rows of `physio` follow `kept`) under its segment id."""
+    for row, segment_id in enumerate(kept["segment_id"]):
+        features[segment_id]["p"] = physio[row]
+
+
+def features_for_table(model, spec: dict, table: pd.DataFrame, source, device, batch_size: int = 16,
+                       num_workers: int = 0, cache=None, progress: bool = False):
+    """Stage 2 in one process for an in-memory utterance table (the predict command):
+    (kept rows, skipped rows, {segment_id: {'t', 'a', 'fused', 'p'}})."""
+    kept, skipped, physio, dataset = prepare_table(table, spec, source, cache, progress, num_workers)
+    collator = Collator(model.tokenizer, spec["inputs"]["max_tokens"])
+    features = extract_features(model, dataset, collator, batch_size, num_workers, device, DistributedContext(), progress)
+    add_physio(features, kept, physio)
+    return kept, skipped, features
+
+
+# -- inference ------------------------------------------------------------------------------------
+def extract_features(model, dataset, collator, batch_size, num_workers, device, world, progress=False,
+                     precision: str = "auto") -> dict:
+    """{segment_id: {'t', 'a', 'fused': float32 vectors}} for this rank's length-sorted shard.
+    An audio encoder whose output depends on batch padding gets only equal-length batches."""
+    sampler = LengthBucketBatchSampler(
+        dataset.lengths(), batch_size, shuffle=False, num_replicas=world.size, rank=world.rank,
+        equal_lengths=not model.batch_padding_invariant,
+    )
+    loader = DataLoader(dataset, batch_sampler=sampler, collate_fn=collator, num_workers=num_workers, pin_memory=device.type == "cuda")
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision != "32" and _bf16_ok(device))
+    features = {}
+    model.eval()
+    with torch.inference_mode(), autocast:
+        for batch in tqdm(loader, desc="extracting", disable=not progress):
+            batch = move_to(batch, device)
+            output, encoded = model(batch)
+            vectors = {"t": encoded.text_pooled, "a": encoded.audio_pooled, "fused": output.fused}
+            vectors = {name: value.float().cpu().numpy() for name, value in vectors.items() if value is not None}
+            for row, segment_id in enumerate(batch["segment_ids"]):
+                features[segment_id] = {name: value[row] for name, value in vectors.items()}
+    return features
+
+
+def move_to(batch: dict, device: torch.device) -> dict:
+    return {key: value.to(device, non_blocking=True) if torch.is_tensor(value) else value for key, value in batch.items()}
+
+
+def _bf16_ok(device: torch.device) -> bool:
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
+# -- assembling the pickle ----------------------------------------------------------------------------
+def assemble_dialogues(table: pd.DataFrame, features: dict, label_names, source: str) -> list[dict]:
+    """Dialogues sorted by (session, dialogue_id), utterances by `turn`; each utterance's features
+    looked up by its segment id."""
+    missing = [segment for segment in table["segment_id"] if segment not in features]
+    if missing:
+        raise ValueError(f"{source}: no features were produced for {len(missing)} utterance(s), e.g. {missing[:3]}")
+    has_soft = all(name in table.columns for name in SOFT_COLUMNS)
+    order = [name for name in ("session", "dialogue_id", "turn") if name in table.columns]
+    table = table.sort_values(order, kind="stable")  # the index's own order, whatever the file order
+    dialogues = []
+    for dialogue_id, rows in table.groupby("dialogue_id", sort=False):
+        rows = rows.sort_values("turn", kind="stable")
+        _check_dialogue_rows(rows, dialogue_id, source)
+        segments = rows["segment_id"].tolist()
+        names = list(features[segments[0]])
+        dialogue = {
+            "dialogue_id": str(dialogue_id),
+            "split": str(rows["split"].iloc[0]),
+            "segment_ids": segments,
+            "speakers": rows["speaker"].astype(str).tolist(),
+            "labels": rows["label"].to_numpy(dtype=np.int64, copy=True),  # writable: torch warns on read-only views
+            "valence": rows["valence"].to_numpy(dtype=np.float32),
+            "arousal": rows["arousal"].to_numpy(dtype=np.float32),
+            "features": {name: np.stack([features[s][name] for s in segments]).astype(np.float32) for name in names},
+        }
+        if has_soft:
+            dialogue["soft_labels"] = np.nan_to_num(rows[list(SOFT_COLUMNS)].to_numpy(dtype=np.float32), nan=0.0)
+        dialogues.append(dialogue)
+    return dialogues
+
+
+def _check_dialogue_rows(rows: pd.DataFrame, dialogue_id, source: str) -> None:
+    splits = rows["split"].unique()
+    if len(splits) != 1:
+        raise ValueError(f"{source}: dialogue {dialogue_id} spans splits {sorted(splits)}; a dialogue must lie in one split")
+    repeated = rows["turn"][rows["turn"].duplicated()].tolist()
+    if repeated:
+        raise ValueError(f"{source}: dialogue {dialogue_id} repeats turn(s) {repeated}; turns order the utterances")
+
+
+def check_expectations(spec: dict, expectations, export_dir) -> None:
+    """Each `key=value` must match the checkpoint's stage-1 config (e.g. model.audio.name)."""
+    import yaml
+
+    for item in expectations or ():
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ValueError(f"expectation {item!r}: expected key=value")
+        node = spec["stage1_config"]
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise ValueError(f"{export_dir}: the stage-1 config has no setting {key!r}")
+            node = node[part]
+        wanted = yaml.safe_load(raw)
+        if node != wanted:
+            raise ValueError(f"{export_dir}: checkpoint was trained with {key}={node!r}, but {wanted!r} is being asked for")
+
+
+def stage2_config(args, spec: dict, n_skipped: int, n_utterances: int, world_size: int) -> dict:
+    return {
+        "stage": 2,
+        "stage2_version": STAGE2_VERSION,
+        "checkpoint": str(export_dir_of(args.checkpoint)),
+        "checkpoint_epoch": spec.get("epoch"),
+        "checkpoint_weights_sha256": spec.get("weights_sha256"),
+        "index": str(args.index),
+        "corpus_root": args.corpus_root,
+        "batch_size": args.batch_size,
+        "world_size": world_size,
+        "utterances": n_utterances,
+        "skipped": n_skipped,
+        "skipped_file": str(skipped_path(args.out)),
+        "physio": "p = train-standardised {ecg,eda,temp,ibi}_{mean,std,slope}, NaN -> 0, then has_{ecg,eda,temp,ibi} as 0/1",
+        "inputs": spec["inputs"],
+        "stage1_model": spec["model"],
+    }
+
+
+def skipped_path(out) -> Path:
+    out = Path(out)
+    return out.with_name(out.name + ".skipped.csv")
+
+
+def write_skipped(skipped: pd.DataFrame, path: Path) -> None:
+    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
+        skipped.to_csv(handle, index=False)
+
+
+def acoustic_cache(checkpoint, spec: dict, root=None) -> AcousticFeatureCache:
+    """The frame-feature cache at `root`, by default the run's own `<run_dir>/acoustic_cache`."""
+    root = root or export_dir_of(checkpoint).parent / "acoustic_cache"
+    return AcousticFeatureCache(root, AcousticFeatureConfig(**spec["inputs"]["acoustic_features"]))
+
+
+def _print_summary(out, written, skipped: pd.DataFrame) -> None:
+    n = sum(len(d["segment_ids"]) for d in written.dialogues)
+    reasons = skipped["reason"].value_counts().to_dict() if len(skipped) else {}
+    print(f"stage 2: {n} utterances in {len(written.dialogues)} dialogues -> {out}; feature dims {written.feature_dims}")
+    print(f"stage 2: skipped {len(skipped)} utterance(s) {reasons}" + (f", listed in {skipped_path(out)}" if len(skipped) else ""), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The stage-1 model: encoders for the modalities the head reads, then the fusion head.
+
+    encoded = EncodedBatch(text seq/mask/pooled, audio seq/mask/pooled, physio)
+    output  = head(encoded)            -> logits, fused (exported by stage 2), optional va
+"""
+
+from torch import nn
+
+from feature_extractor.encoders import build_audio_encoder, build_text_encoder
+from feature_extractor.heads import HEADS, EncodedBatch, HeadOutput, build_head, import_all_heads
+from feature_extractor.inputs.physio_vector import PHYSIO_DIM
+
+
+def head_modalities(head: str) -> str:
+    """Which encoders a head needs: its class attribute `modalities` ("a", "t", "at"); default "at"."""
+    import_all_heads()
+    if head not in HEADS:
+        raise ValueError(f"unknown head {head!r}; available: {', '.join(sorted(HEADS))}")
+    return getattr(HEADS[head], "modalities", "at")
+
+
+class AudioTextExtractor(nn.Module):
+    """`pretrained=False` builds encoders from their config only (weights come from an export)."""
+
+    def __init__(self, cfg, num_classes: int, pretrained: bool = True):
+        super().__init__()
+        modalities = head_modalities(cfg.head)
+        self.text_encoder = build_text_encoder(cfg.text, pretrained) if "t" in modalities else None
+        self.audio_encoder = build_audio_encoder(cfg.audio, pretrained) if "a" in modalities else None
+        self.use_physio = cfg.use_physio
+        va_option = {} if cfg.predict_va is None else {"predict_va": cfg.predict_va}
+        self.head = build_head(
+            cfg.head,
+            text_dim=self.text_encoder.output_dim if self.text_encoder else 0,
+            audio_dim=self.audio_encoder.output_dim if self.audio_encoder else 0,
+            physio_dim=PHYSIO_DIM if cfg.use_physio else 0,
+            num_classes=num_classes,
+            **va_option,
+            **cfg.head_options,
+        )
+        self.train()  # from_pretrained returns HF models in eval mode; frozen encoders stay in eval
+
+    @property
+    def batch_padding_invariant(self) -> bool:
+        """False when the audio encoder gives other features for an utterance padded in a batch
+        (group-norm wav2vec2, see hf_audio.py): evaluate it only in equal-length batches."""
+        return getattr(self.audio_encoder, "batch_padding_invariant", True)
+
+    @property
+    def tokenizer(self):
+        return self.text_encoder.tokenizer if self.text_encoder is not None else None
+
+    def encode(self, batch: dict) -> EncodedBatch:
+        encoded = EncodedBatch()
+        if self.text_encoder is not None:
+            text = self.text_encoder(batch["input_ids"], batch["token_mask"])
+            encoded.text_seq, encoded.text_mask, encoded.text_pooled = text
+        if self.audio_encoder is not None:
+            audio = self.audio_encoder(batch["audio"], batch["audio_mask"])
+            encoded.audio_seq, encoded.audio_mask, encoded.audio_pooled = audio
+        if self.use_physio:
+            encoded.physio = batch["physio"]
+        return encoded
+
+    def forward(self, batch: dict) -> tuple[HeadOutput, EncodedBatch]:
+        encoded = self.encode(batch)
+        return self.head(encoded), encoded
+
+    def encoder_parameters(self):
+        for encoder in (self.text_encoder, self.audio_encoder):
+            if encoder is not None:
+                yield from encoder.parameters()

@@ -1,0 +1,1 @@
+"""The stage-1 loss (`loss.py`, the entry point) and its building blocks."""
