@@ -1,1 +1,0 @@
-"""The stage-1 loss (`loss.py`, the entry point) and its building blocks."""
