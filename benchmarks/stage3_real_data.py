@@ -7,6 +7,11 @@ the pickle's own split), so finished seeds are not redone.
     python benchmarks/stage3_real_data.py --config configs/stage3/kemdy19.yaml --seeds 3
     python benchmarks/stage3_real_data.py --source my_tuple.pkl --labels iemocap_4 --modality at
     python benchmarks/stage3_real_data.py --seeds 1 trainer.max_epochs=3  # a quick end-to-end check
+    python benchmarks/stage3_real_data.py --train-cv   # candidates by CV over the training sessions
+
+--train-cv is the larger dev for choosing settings: the test split is removed from the imported
+pickle and configs/experiments/iemocap_train_cv.yaml runs its candidates over session folds of
+what is left (held-out session, dev session, train = the rest), so it cannot see test.
 
 Writes into --work: the imported pickle, and a runner folder (runs/<config>/) holding runs.csv
 (per-seed rows: dev / test accuracy, weighted-F1, macro-F1, seconds per epoch), summary.csv and
@@ -25,6 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from cgnn.conversation_pickle import read_conversations, write_conversations  # noqa: E402
 from erc_core.cli import run_command  # noqa: E402
 from erc_core.config import load_config  # noqa: E402
 from erc_core.files import atomic_open  # noqa: E402
@@ -45,6 +51,8 @@ def parse_args(argv):
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads of each run")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="imported pickle and runner folder")
+    parser.add_argument("--train-cv", action="store_true",
+                        help="run configs/experiments/iemocap_train_cv.yaml on the pickle without its test split")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="stage-3 overrides, e.g. trainer.max_epochs=3")
     return parser.parse_args(argv)
 
@@ -68,14 +76,41 @@ def import_source(args) -> Path:
     return out
 
 
-def runner_overrides(args, pickle_path: Path) -> tuple:
-    name = Path(args.config).stem
+def stage3_overrides(args) -> str:
     stage3 = [f"data.modality={args.modality}", f"trainer.cpu_threads={args.threads}", "tracking.comet=false",
               "trainer.progress_bar=false", *args.overrides]
+    return f"stage3_overrides=[{','.join(stage3)}]"
+
+
+def runner_overrides(args, pickle_path: Path) -> tuple:
+    name = Path(args.config).stem
     return name, [f"data.pickle={pickle_path}", f"run_dir={args.work / 'runs' / name}",
                   f"seeds=[{','.join(str(s) for s in range(args.seeds))}]", "folds=0",
-                  f"configs.{name}.file={args.config}", f"stage3_overrides=[{','.join(stage3)}]",
+                  f"configs.{name}.file={args.config}", stage3_overrides(args),
                   "baselines=[logreg]"]
+
+
+def without_test(pickle_path: Path) -> Path:
+    """A copy of the imported pickle with its test dialogues removed (once; reused while it exists)."""
+    out = pickle_path.with_name(f"{pickle_path.stem}_without_test.pkl")
+    if not out.is_file():
+        data = read_conversations(pickle_path)
+        kept = [dialogue for dialogue in data.dialogues if dialogue["split"] != "test"]
+        config = {**data.config, "test_removed_from": str(pickle_path)}
+        write_conversations(out, kept, data.label_names, config, data.feature_dims)
+    return out
+
+
+def run_train_cv(args, pickle_path: Path) -> int:
+    config_file = REPO / "configs" / "experiments" / "iemocap_train_cv.yaml"
+    overrides = [f"data.pickle={without_test(pickle_path)}", f"run_dir={args.work / 'runs' / 'train_cv'}",
+                 stage3_overrides(args)]
+    result = run_experiment(load_config(RunnerConfig, config_file, overrides))
+    print("held-out weighted-F1 (the runner's 'test' column: a held-out training session, not the official test):")
+    for entry in result["summary"]:
+        print(f"  {entry['config']:<14} {100 * entry['test_weighted_f1_mean']:.2f} "
+              f"± {100 * entry['test_weighted_f1_std']:.2f} ({entry['runs']} runs)")
+    return 0
 
 
 def verdict(summary: list, name: str) -> str:
@@ -93,6 +128,8 @@ def _main(argv) -> int:
         return 0
     os.chdir(REPO)  # config paths are relative to the repository
     pickle_path = import_source(args)
+    if args.train_cv:
+        return run_train_cv(args, pickle_path)
     name, overrides = runner_overrides(args, pickle_path)
     config = load_config(RunnerConfig, None, overrides)
     result = run_experiment(config)

@@ -5,14 +5,16 @@ training utterances is refused, and users' mistakes are one error line with exit
 import csv
 import json
 import statistics
+from pathlib import Path
 
 import pytest
 
 import cgnn.train
 from cgnn.conversation_pickle import read_conversations
 from erc_core.config import load_config
-from erc_experiments.config import RunnerConfig
+from erc_experiments.config import RunnerConfig, check_runner_config
 from erc_experiments.runner import main, run_experiment
+from erc_experiments.stages import stage3_config
 from tests.cgnn_fixtures import SMALL_RUN, make_dialogues, write_pickle
 
 STAGE3 = [item for item in SMALL_RUN if not item.startswith("trainer.max_epochs")] + ["trainer.max_epochs=2"]
@@ -172,3 +174,15 @@ def test_user_mistakes_are_one_error_line(pickle_path, tmp_path, capsys, extra, 
 def test_a_missing_pickle_is_named(tmp_path, capsys):
     code = main(runner_args(tmp_path / "absent.pkl", tmp_path / "exp"))
     assert code == 2 and "absent.pkl: conversation pickle not found" in capsys.readouterr().err
+
+
+EXPERIMENT_CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs" / "experiments").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXPERIMENT_CONFIGS, ids=lambda p: p.name)
+def test_every_shipped_experiment_config_loads_with_each_stage3_config(path, tmp_path):
+    config = load_config(RunnerConfig, path, [])
+    check_runner_config(config)
+    for name, ref in config.configs.items():
+        stage3 = stage3_config(ref, config.stage3_overrides, tmp_path / "data.pkl", seed=0, run_dir=tmp_path / name)
+        assert stage3.seed == 0 and stage3.run_dir == str(tmp_path / name)
