@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 from cgnn.conversation_pickle import read_conversations, write_conversations  # noqa: E402
 from erc_core.cli import run_command  # noqa: E402
 from erc_core.config import load_config  # noqa: E402
+from erc_core.errors import UserError  # noqa: E402
 from erc_core.files import atomic_open  # noqa: E402
 from erc_experiments.config import RunnerConfig  # noqa: E402
 from erc_experiments.runner import run_experiment  # noqa: E402
@@ -46,15 +47,26 @@ def parse_args(argv):
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="COGMEN 9-tuple pickle")
     parser.add_argument("--format", default="cogmen", choices=("cogmen", "kemdy-cogmen"), help="importer format")
     parser.add_argument("--labels", default="iemocap", help="known class order of the source (cogmen format)")
-    parser.add_argument("--config", default="configs/stage3/default.yaml", help="stage-3 config to benchmark")
+    parser.add_argument("--config", help="stage-3 config to benchmark (default configs/stage3/default.yaml)")
     parser.add_argument("--modality", default="t", help="stage-3 data.modality (the shared IEMOCAP file is text only)")
-    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1")
+    parser.add_argument("--seeds", type=int, help="seeds 0..N-1 (default 5; with --train-cv, the experiment config's)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads of each run")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="imported pickle and runner folder")
     parser.add_argument("--train-cv", action="store_true",
                         help="run configs/experiments/iemocap_train_cv.yaml on the pickle without its test split")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="stage-3 overrides, e.g. trainer.max_epochs=3")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.train_cv and args.config:
+        raise UserError("--config does not apply with --train-cv: its candidates are the configs named in "
+                        "configs/experiments/iemocap_train_cv.yaml")
+    if args.seeds is not None and args.seeds < 1:
+        raise UserError(f"--seeds {args.seeds}: expected at least 1")
+    args.config = args.config or "configs/stage3/default.yaml"
+    return args
+
+
+def seed_list(count: int) -> str:
+    return f"seeds=[{','.join(str(s) for s in range(count))}]"
 
 
 def importer_command() -> list:
@@ -85,7 +97,7 @@ def stage3_overrides(args) -> str:
 def runner_overrides(args, pickle_path: Path) -> tuple:
     name = Path(args.config).stem
     return name, [f"data.pickle={pickle_path}", f"run_dir={args.work / 'runs' / name}",
-                  f"seeds=[{','.join(str(s) for s in range(args.seeds))}]", "folds=0",
+                  seed_list(args.seeds or 5), "folds=0",
                   f"configs.{name}.file={args.config}", stage3_overrides(args),
                   "baselines=[logreg]"]
 
@@ -104,7 +116,7 @@ def without_test(pickle_path: Path) -> Path:
 def run_train_cv(args, pickle_path: Path) -> int:
     config_file = REPO / "configs" / "experiments" / "iemocap_train_cv.yaml"
     overrides = [f"data.pickle={without_test(pickle_path)}", f"run_dir={args.work / 'runs' / 'train_cv'}",
-                 stage3_overrides(args)]
+                 stage3_overrides(args), *([seed_list(args.seeds)] if args.seeds else [])]
     result = run_experiment(load_config(RunnerConfig, config_file, overrides))
     print("held-out weighted-F1 (the runner's 'test' column: a held-out training session, not the official test):")
     for entry in result["summary"]:
@@ -135,7 +147,7 @@ def _main(argv) -> int:
     result = run_experiment(config)
     line = verdict(result["summary"], name)
     run_dir = Path(config.run_dir)
-    header = [f"# Stage 3 on {args.source.name}: `{args.config}` over {args.seeds} seed(s)", "",
+    header = [f"# Stage 3 on {args.source.name}: `{args.config}` over {args.seeds or 5} seed(s)", "",
               f"Command: `python benchmarks/stage3_real_data.py {' '.join(argv)}`".rstrip() + "  ",
               f"Machine: {platform.platform()}, {os.cpu_count()} CPU(s), torch threads per run {args.threads}  ",
               f"Check: {line}", ""]
