@@ -21,7 +21,10 @@ class TextEncoderConfig:
     pooling: Literal["mean", "cls"] = option("mean", help="mean over real tokens, or the [CLS] vector")
     layer: int = option(-1, help="which hidden layer to read (-1 = last)")
     freeze: bool = option(False, help="keep the text encoder's weights fixed")
-    max_tokens: int = option(128, help="tokens per utterance; at most the model's position limit")
+    max_tokens: int = option(128, help="tokens per input (context included); at most the model's position limit")
+    context_before: int = option(3, help="previous utterances of the dialogue put before the target as "
+                                 "`speaker: text` (cut from the far end first; the target is always kept); 0 = off")
+    context_after: int = option(0, help="following utterances put after the target (cut from the far end first)")
     gradient_checkpointing: bool = option(False, help="trade compute for memory")
 
 
