@@ -8,47 +8,14 @@
     out = Classifier(g)  or  Classifier([h, g])     per utterance logits [N, K]
 """
 
-import dataclasses
-from typing import Literal
-
 import torch
 from torch import nn
 
 from cgnn.batching import Batch
+from cgnn.config import ModelConfig  # the schema lives in cgnn/config.py, which imports no torch
 from cgnn.graph import num_relations, relation_types
 from cgnn.relational import RelationalGraphConv
 from cgnn.sequence_encoder import Dropout, SequenceEncoder, pad
-from erc_core.config import option
-
-
-@dataclasses.dataclass
-class ModelConfig:
-    hidden: int = option(100, help="hidden size (COGMEN hidden_size)")
-    encoder: Literal["transformer", "lstm", "gru"] = option("transformer", help="sequence encoder over each dialogue")
-    encoder_layers: int = option(1, help="sequence encoder layers (COGMEN seqcontext_nlayer: 2)")
-    encoder_heads: int = option(4, help="transformer heads; must divide the encoder width; 0 = COGMEN's rule "
-                                "(first divisor of the width in 7..14)")
-    encoder_feedforward: int = option(400, help="transformer feed-forward width")
-    attention_dropout: float = option(0.0, help="dropout on the transformer's attention weights (COGMEN: = dropout)")
-    input_norm: Literal["layer", "batch", "none"] = option("layer", help="normalise each utterance's features "
-                                                           "(layer), each dimension (batch) or not at all")
-    project_first: bool = option(True, help="project to `hidden` before the transformer; false = the transformer "
-                                 "runs at the input width and projects after (COGMEN)")
-    positional: bool = option(False, help="sinusoidal positions, added with a learned scale")
-    position_scale: float = option(0.1, help="initial value of that learned scale")
-    wp: int = option(10, help="past window of the graph, -1 = whole dialogue (COGMEN: 5)")
-    wf: int = option(10, help="future window of the graph, -1 = whole dialogue (COGMEN: 5)")
-    relations: Literal["same_other", "speaker_pair"] = option("same_other", help="relation scheme: same/other "
-                                                              "speaker x past/future (4, any speaker count) or "
-                                                              "COGMEN's speaker x speaker x past/future (2 S^2)")
-    speaker_map: list = option(factory=list, help="[] = speakers numbered by first appearance; [M, F] = a fixed "
-                               "map by speaker name (COGMEN)")
-    gnn_heads: int = option(1, help="graph attention heads (COGMEN gnn_nheads)")
-    rgcn_bases: int = option(0, help="basis decomposition of the relation weights; 0 = none (COGMEN)")
-    concat_sequence: bool = option(True, help="classify [sequence output, GNN output] (COGMEN concat_gin_gout)")
-    dropout: float = option(0.5, help="dropout")
-    num_speakers: int = option(0, help="speakers per dialogue the graph handles; 0 = len(speaker_map), else the "
-                               "most in any dialogue of the pickle")
 
 
 class GraphAttention(nn.Module):

@@ -7,7 +7,10 @@ Validation and merging are OmegaConf's structured configs: every value is checke
 field's type (`model.positional=flase` and `trainer.max_epochs=2.5` are errors, `1e-3` is a float,
 `Literal[...]` fields take only their choices). What we add: errors that blame the right place
 (the YAML file or the command-line override), "did you mean" for unknown keys, and the key listing
-that `--help` prints (`describe_keys`). Fields take their help text from `option(..., help=...)`."""
+that `--help` prints (`describe_keys`), the named configs shipped with the package
+(`erc_core.shipped_configs`) and range checks declared next to each option
+(`option(..., check=above(0))`, `erc_core.checks`), run when a config is loaded and blaming the
+file or override that set the value."""
 
 import dataclasses
 import difflib
@@ -19,27 +22,39 @@ from omegaconf import OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from erc_core.errors import UserError
+from erc_core.shipped_configs import resolve_config
 
 
 class ConfigError(UserError):
     """A config file or override that does not fit the schema."""
 
 
-def option(default=dataclasses.MISSING, *, help: str, factory=None):
-    """A dataclass field with its `--help` text; `factory` for mutable defaults."""
+def option(default=dataclasses.MISSING, *, help: str, factory=None, check=None):
+    """A dataclass field with its `--help` text; `factory` for mutable defaults; `check` a value
+    constraint from `erc_core.checks` (e.g. `above(0)`)."""
+    metadata = {"help": help, "check": check}
     if factory is not None:
-        return dataclasses.field(default_factory=factory, metadata={"help": help})
-    return dataclasses.field(default=default, metadata={"help": help})
+        return dataclasses.field(default_factory=factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def load_config(schema, yaml_path=None, overrides=()):
-    """The schema's defaults, then the YAML file, then each override, validated at every step."""
+    """The schema's defaults, then the YAML file (a path or a named config of the schema's
+    `config_folder`), then each override; types are checked at every step, value ranges at the end."""
     merged = OmegaConf.structured(schema)
+    setters = []  # (source, dotted keys it set), to blame a value that is out of range
     if yaml_path is not None:
-        merged = _merge(merged, _read_yaml(yaml_path), source=str(yaml_path))
+        path = resolve_config(yaml_path, getattr(schema, "config_folder", None))
+        values = _read_yaml(path)
+        merged = _merge(merged, values, source=str(path))
+        setters.append((str(path), _dotted_keys(values)))
     for item in overrides:
-        merged = _merge(merged, _parse_override(item), source=f"command line {item!r}")
-    return OmegaConf.to_object(merged)
+        values = _parse_override(item)
+        merged = _merge(merged, values, source=f"command line {item!r}")
+        setters.append((f"command line {item!r}", _dotted_keys(values)))
+    config = OmegaConf.to_object(merged)
+    _check_values(config, setters)
+    return config
 
 
 def from_dict(schema, values: dict, source: str = "config"):
@@ -63,7 +78,8 @@ def save_config(config, path) -> None:
 
 
 def describe_keys(schema) -> list:
-    """(dotted key, type, default, help) for every leaf field, in declaration order."""
+    """(dotted key, type, default, help) for every leaf field, in declaration order; the help text
+    ends with the allowed range when the option declares one."""
     rows = []
     hints = typing.get_type_hints(schema)
     for field in dataclasses.fields(schema):
@@ -73,7 +89,7 @@ def describe_keys(schema) -> list:
                         for key, kind, default, text in describe_keys(hint))
             continue
         default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
-        rows.append((field.name, _type_name(hint), default, field.metadata.get("help", "")))
+        rows.append((field.name, _type_name(hint), default, _help_text(field, hint)))
     return rows
 
 
@@ -90,6 +106,37 @@ def keys_help(schema) -> str:
 
 
 # ---------------------------------------------------------------- internals
+
+
+def _help_text(field, hint) -> str:
+    text, check = field.metadata.get("help", ""), field.metadata.get("check")
+    if check is None:
+        return text
+    allowed = f"allowed: {check.describe(integer=int in (hint, *typing.get_args(hint)))}"
+    return f"{text} ({allowed})" if text else allowed
+
+
+def _check_values(config, setters, prefix="") -> None:
+    """Every declared range, on the final values; the message blames the last source that set the key."""
+    for field in dataclasses.fields(config):
+        key, value = prefix + field.name, getattr(config, field.name)
+        if dataclasses.is_dataclass(value):
+            _check_values(value, setters, f"{key}.")
+            continue
+        check = field.metadata.get("check")
+        problem = check.problem(value) if check is not None and value is not None else None
+        if problem:
+            source = next((name for name, keys in reversed(setters) if key in keys), "the schema's default")
+            raise ConfigError(f"{source}: {key}: {problem}, got {value!r}")
+
+
+def _dotted_keys(values: dict, prefix="") -> set:
+    keys = set()
+    for name, value in values.items():
+        keys.add(f"{prefix}{name}")
+        if isinstance(value, dict):
+            keys |= _dotted_keys(value, f"{prefix}{name}.")
+    return keys
 
 
 def _read_yaml(path):

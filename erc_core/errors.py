@@ -6,6 +6,11 @@ file errors, which carry their file name). Commands turn them into `error: ...` 
 
 import errno
 import pickle
+import re
+
+# numpy's `tofile` / `np.save` report a short write (a full disk) without an errno
+SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class UserError(ValueError):
@@ -14,11 +19,22 @@ class UserError(ValueError):
     A ValueError, so code that validated with ValueError before keeps catching it."""
 
 
+def is_disk_full(error: BaseException) -> bool:
+    """ENOSPC / EDQUOT, numpy's short write, or torch.save's failed write ("unexpected pos")."""
+    if isinstance(error, OSError):
+        return error.errno in DISK_FULL or (error.errno is None and bool(SHORT_WRITE.search(str(error))))
+    text = str(error)
+    return isinstance(error, RuntimeError) and ("unexpected pos" in text or "file write failed" in text)
+
+
 def user_message(error: BaseException) -> str | None:
     """The one-line message for a user's mistake, or None when `error` is not one."""
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-        where = error.filename or "the output folder"
+    if is_disk_full(error):
+        where = getattr(error, "filename", None) or "the output folder"
         return f"{where}: no space left on device; free some space and run again"
+    if isinstance(error, OSError) and error.errno == errno.EROFS:
+        where = error.filename or "the output folder"
+        return f"{where}: read-only file system; write the output to a folder you can write to"
     if isinstance(error, (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError,
                           FileExistsError)):
         return f"{error.filename}: {error.strerror}" if error.filename else str(error)

@@ -4,12 +4,19 @@ Online only when COMET_API_KEY is set. Otherwise an offline archive (a .zip that
 sends later) is written to <run_dir>/comet with every automatic logger off, and no network
 connection is attempted (the settings in `erc_core.environment`, applied before comet_ml is
 imported). Stage 3 logs through `start_tracker`; stage 1 through Lightning's CometLogger
-(`lightning_logger`). Without comet_ml installed, tracking is off and the run says so once."""
+(`lightning_logger`). Without comet_ml installed, tracking is off and the run says so once.
+
+comet creates its archive (empty) when the experiment starts and fills it when it ends, so a
+killed run would leave an empty zip that looks finished. It therefore writes into the hidden
+<run_dir>/comet/.in_progress, and `announce` (called after the experiment ended) moves the
+finished archive to <run_dir>/comet/ (an empty or cut-off archive a killed run left is dropped then)."""
 
 import importlib.util
 import os
+import shutil
 import sys
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -46,10 +53,33 @@ def comet_available(cfg: TrackingConfig) -> bool:
     return True
 
 
+IN_PROGRESS = ".in_progress"
+
+
 def offline_folder(run_dir) -> Path:
-    folder = Path(run_dir) / "comet"
+    """Where comet writes the archive while the run lasts."""
+    folder = Path(run_dir) / "comet" / IN_PROGRESS
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def publish_archives(run_dir) -> None:
+    """Move the finished archives from comet/.in_progress to comet/; drop empty or cut-off ones."""
+    folder = Path(run_dir) / "comet" / IN_PROGRESS
+    for archive in sorted(folder.glob("*.zip")):
+        if _holds_entries(archive):
+            os.replace(archive, folder.parent / archive.name)
+        else:
+            archive.unlink()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _holds_entries(archive: Path) -> bool:
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            return bool(opened.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 class NullTracker:
@@ -120,7 +150,8 @@ def lightning_logger(cfg: TrackingConfig, run_dir):
 
 
 def announce(run_dir) -> None:
-    """Say once where the run's tracking went."""
+    """After the experiment ended: put the offline archive in place and say once where tracking went."""
+    publish_archives(run_dir)
     if is_online():
         print("tracking: logged to comet.com (COMET_API_KEY is set)", file=sys.stderr)
         return

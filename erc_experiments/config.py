@@ -10,7 +10,7 @@
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import ClassVar, Dict, List, Optional
 
 from erc_core.config import option
 from erc_core.errors import UserError
@@ -48,6 +48,7 @@ class LogregConfig:
 
 @dataclass
 class RunnerConfig:
+    config_folder: ClassVar[str] = "experiments"  # `--config demo_seeds` = configs/experiments/demo_seeds.yaml
     run_dir: str = option("runs/experiments/run", help="output folder: one folder per run, runs.csv, summary.csv/.md, "
                           "paired.csv, seeds.png")
     seeds: List[int] = option(factory=lambda: [0, 1, 2, 3, 4], help="seeds; every config runs every (seed, fold)")

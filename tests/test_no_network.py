@@ -95,3 +95,18 @@ def test_every_command_runs_the_pipeline_without_a_network_attempt(sandbox):
     attempts = sandbox["log"].read_text() if sandbox["log"].exists() else ""
     assert attempts == "", f"network attempts:\n{attempts}"
 
+
+
+def test_a_missing_local_model_folder_makes_no_hub_request(sandbox, tmp_path):
+    """`model.text.name=models/text` next to a `models/` folder is a local path: "no such folder" at
+    once, with the hub reachable (no HF_HUB_OFFLINE), instead of a minute of requests for it."""
+    log = tmp_path / "attempts.log"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "index").mkdir()
+    result = subprocess.run([command("kemdy-stage1-train"), "data.index=index", "model.text.name=models/text",
+                             f"run_dir={tmp_path / 'run'}"], cwd=tmp_path,
+                            env={**sandbox["env"], "NETWORK_GUARD_LOG": str(log)}, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: model.text.name") and "no such folder" in result.stderr
+    assert not log.exists(), log.read_text()

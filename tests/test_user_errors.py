@@ -2,11 +2,15 @@
 and what was expected, exit code 2, no traceback; outputs keep the umask's mode; nothing is
 overwritten silently."""
 
+import errno
 import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import tempfile
+import zipfile
 
 import pytest
 import torch
@@ -14,7 +18,7 @@ import torch
 from cgnn import eval as stage3_eval
 from cgnn import train as stage3_train
 from erc_core import files
-from erc_core.files import atomic_open, staging_folder
+from erc_core.files import atomic_open, atomic_path, staging_folder
 from feature_extractor.extraction import extract as stage2
 from feature_extractor.training import train as stage1
 from tests.cgnn_fixtures import SMALL_RUN, write_pickle
@@ -181,11 +185,101 @@ def test_max_tokens_above_the_position_limit_is_refused(tmp_path_factory, tmp_pa
 
 def test_a_stage12_command_without_its_packages_says_what_to_install(monkeypatch, capsys):
     """`pip install kemdy-erc` without the stages12 extra: the stage-1 command says what is missing."""
-    from feature_extractor import commands
+    from erc_core import commands
 
     def missing(module):
         raise ModuleNotFoundError("No module named 'lightning'", name="lightning")
 
     monkeypatch.setattr(commands.importlib, "import_module", missing)
-    assert commands.stage1_train() == 2
-    one_error_line(capsys, "lightning is not installed", "kemdy-erc[stages12]")
+    assert commands.stage1_train([]) == 2
+    one_error_line(capsys, "lightning, which is not installed", "kemdy-erc[stages12]")
+
+
+# -- output folders that cannot be written --------------------------------------------------------------
+
+
+def read_only_file_system(monkeypatch):
+    """Every temp file or folder creation fails as on a read-only mount (the error names the temp file)."""
+    def refuse(prefix="", suffix="", dir=None):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.path.join(dir, f"{prefix}abc{suffix}"))
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(files.tempfile, "mkdtemp", refuse)
+
+
+def test_a_read_only_output_folder_is_named_not_its_temp_file(stage3_run, tmp_path, capsys, monkeypatch):
+    data, _ = stage3_run
+    read_only_file_system(monkeypatch)
+    run = tmp_path / "run"
+    assert train_stage3(f"data.path={data}", f"run_dir={run}", "tracking.comet=false") == 2
+    line = one_error_line(capsys, "read-only file system")
+    assert line.startswith(f"error: {run}/") and ".tmp" not in line
+
+
+def test_an_output_path_that_is_a_folder_is_named(tmp_path, capsys):
+    from erc_core.cli import run_command
+
+    def write_into_a_folder(argv):
+        with atomic_open(tmp_path, "w") as handle:
+            handle.write("{}")
+
+    assert run_command(write_into_a_folder, []) == 2
+    line = one_error_line(capsys, f"error: {tmp_path}: is a folder; expected a file name")
+    assert ".tmp" not in line
+
+
+def test_a_short_write_is_a_full_disk_naming_the_target(tmp_path, capsys):
+    from erc_core.cli import run_command
+
+    target = tmp_path / "cache" / "frames.npy"
+
+    def short_write(argv):
+        with atomic_path(target):
+            raise OSError("8000 requested and 6080 written")  # numpy's words for a full disk
+
+    assert run_command(short_write, []) == 2
+    one_error_line(capsys, f"error: {target}: no space left on device")
+    assert not list(target.parent.iterdir())
+
+
+def test_standard_output_on_a_full_device_is_one_error_line():
+    if not os.path.exists("/dev/full"):
+        pytest.skip("this machine has no /dev/full")
+    script = ("import sys; from erc_core.cli import run_command; "
+              "sys.exit(run_command(lambda argv: print('x' * 99999), []))")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-c", script], stdout=full, stderr=subprocess.PIPE, text=True,
+                              cwd=repo_root(), timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == "error: standard output: No space left on device; the output was cut off"
+
+
+# -- what a killed process leaves behind ----------------------------------------------------------------
+
+
+def test_temp_files_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
+    target = tmp_path / "features.pkl"
+    killed = ("import os, sys; from erc_core.files import atomic_open\n"
+              "with atomic_open(sys.argv[1], 'w') as handle:\n    handle.write('half'); handle.flush(); os._exit(9)")
+    subprocess.run([sys.executable, "-c", killed, str(target)], cwd=repo_root(), timeout=120)
+    assert len(list(tmp_path.glob(".features.pkl.*.tmp"))) == 1 and not target.exists()
+    with atomic_open(target, "w") as handle:
+        handle.write("whole")
+    assert [p.name for p in tmp_path.iterdir()] == ["features.pkl"] and target.read_text() == "whole"
+
+
+def test_a_killed_run_leaves_no_comet_archive_under_its_final_name(tmp_path):
+    pytest.importorskip("comet_ml")
+    from erc_core.tracking import TrackingConfig, start_tracker
+
+    killed = tmp_path / "killed"
+    start_tracker(TrackingConfig(), killed)  # comet creates its (empty) archive now and fills it at the end
+    assert not list((killed / "comet").glob("*.zip"))
+    finished = tmp_path / "finished"
+    tracker = start_tracker(TrackingConfig(), finished)
+    tracker.log_metrics({"loss": 1.0}, step=1)
+    tracker.end()
+    [archive] = (finished / "comet").glob("*.zip")
+    with zipfile.ZipFile(archive) as opened:
+        assert opened.namelist()
+    assert not (finished / "comet" / ".in_progress").exists()

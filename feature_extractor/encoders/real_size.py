@@ -16,9 +16,9 @@ from pathlib import Path
 
 from transformers import PreTrainedTokenizerFast
 
+from erc_core import shipped_configs
 from feature_extractor.encoders.tiny_preset import train_wordpiece
 
-CONFIG_ROOT = Path(__file__).resolve().parents[2] / "configs" / "encoders"
 KLUE_SPECIAL_TOKENS = ["[CLS]", "[PAD]", "[SEP]", "[UNK]", "[MASK]"]
 KLUE_VOCAB_SIZE = 32000
 KLUE_MAX_TOKENS = 512
@@ -28,7 +28,7 @@ REAL_SIZE_ENCODERS = ("wav2vec2-xls-r-300m", "wav2vec2-base", "klue-roberta-base
 def real_size_folder(name: str, out_dir, texts=None) -> str:
     """Copy configs/encoders/<name> to `out_dir`; a text encoder also gets a tokenizer learned from
     `texts`. Returns the folder, ready for AutoConfig / AutoFeatureExtractor / AutoTokenizer."""
-    source = CONFIG_ROOT / name
+    source = config_root() / name
     if not source.is_dir():
         raise ValueError(f"no real-size encoder config {name!r}; available: {', '.join(REAL_SIZE_ENCODERS)}")
     out_dir = Path(out_dir)
@@ -38,6 +38,12 @@ def real_size_folder(name: str, out_dir, texts=None) -> str:
             raise ValueError(f"{name}: a text encoder needs transcripts to learn its tokenizer from")
         klue_style_tokenizer(texts).save_pretrained(out_dir)
     return str(out_dir)
+
+
+def config_root() -> Path:
+    """configs/encoders of the shipped configs: the checkout's, or erc_core/configs/encoders of an
+    installed package (erc_core/shipped_configs.py)."""
+    return shipped_configs.shipped_root() / "encoders"
 
 
 def klue_style_tokenizer(texts) -> PreTrainedTokenizerFast:

@@ -1,15 +1,22 @@
-"""Stage-1 Lightning callbacks: export the best dev model, keep metrics.json current, and
-optionally record which utterances each rank trained on. Their state rides in last.ckpt, so a
-resumed run keeps its best score and metric history."""
+"""Stage-1 Lightning callbacks: export the best dev model, keep metrics.json current, report
+progress by the toolkit's convention (erc_core/progress.py: bars on a terminal, lines in a log
+file, epochs from 1, scores in percent), and optionally record which utterances each rank trained
+on. Their state rides in last.ckpt, so a resumed run keeps its best score and metric history."""
 
+import contextlib
 import json
+import sys
+import time
 from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
+from lightning.pytorch.callbacks import TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import convert_inf
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from erc_core.files import atomic_path, write_json
+from erc_core.progress import ProgressLines, epoch_label, percent
 from feature_extractor.export import save_export
 
 MONITOR = "weighted_f1"
@@ -55,13 +62,22 @@ class MetricsHistoryCallback(pl.Callback):
         self.trainer_cfg = trainer_cfg
         self.extra = dict(extra or {})
         self.history = []
+        self._epoch_started = self._train_seconds = None
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self._epoch_started, self._train_seconds = time.perf_counter(), None
+
+    def on_validation_start(self, trainer, pl_module):
+        # the dev pass runs at the end of each training epoch: what came before it is training
+        if not trainer.sanity_checking and self._epoch_started is not None and self._train_seconds is None:
+            self._train_seconds = time.perf_counter() - self._epoch_started
 
     def on_validation_end(self, trainer, pl_module):
         metrics = pl_module.last_metrics.get("dev")
         if trainer.sanity_checking or metrics is None:
             return
         entry = {"epoch": trainer.current_epoch, "global_step": trainer.global_step,
-                 "train_loss": pl_module.epoch_train_loss(), **metrics}
+                 "train_loss": pl_module.epoch_train_loss(), "train_seconds": self._train_seconds, **metrics}
         self.history.append(entry)
         if trainer.is_global_zero:
             self.write()
@@ -74,8 +90,8 @@ class MetricsHistoryCallback(pl.Callback):
         loss = entry["train_loss"]
         best = self.best.best_epoch + 1 if self.best.best_epoch is not None else "-"
         print(f"stage 1 epoch {epoch:>3}/{last}  train loss {loss if loss is None else f'{loss:.4f}'}  "
-              f"dev acc {100 * entry['accuracy']:.2f}  dev wF1 {100 * entry['weighted_f1']:.2f}  "
-              f"best {100 * (self.best.best_score or 0.0):.2f} @ {best}", flush=True)
+              f"dev acc {percent(entry['accuracy'])}  dev wF1 {percent(entry['weighted_f1'])}  "
+              f"best {percent(self.best.best_score or 0.0)} @ {best}", flush=True)
 
     def curve(self) -> list:
         """History rows for the learning-curve plot (epochs counted from 1)."""
@@ -100,6 +116,98 @@ class MetricsHistoryCallback(pl.Callback):
 
     def load_state_dict(self, state_dict):
         self.history = json.loads(state_dict["history_json"])
+
+
+def shown_metrics(logged: dict) -> dict:
+    """Logged metrics as the progress reports show them: `loss` as is, scores in percent."""
+    shown = {}
+    for key, value in logged.items():
+        value = float(value)
+        if key.endswith("loss"):
+            shown["loss" if key == "train/loss" else key.replace("/", " ")] = f"{value:.4f}"
+        elif key.endswith(("f1", "accuracy")):
+            shown[key.replace("/", " ").replace("weighted_f1", "wF1").replace("accuracy", "acc")] = percent(value)
+    return shown
+
+
+class Stage1ProgressBar(TQDMProgressBar):
+    """Lightning's bar with the toolkit's numbering and unit (`stage 1 epoch 1/6`, dev wF1 in
+    percent), on stderr like every bar of the toolkit (Lightning's own go to stdout, into the log
+    a user redirected it to)."""
+
+    def init_train_tqdm(self):
+        with contextlib.redirect_stdout(sys.stderr):
+            return super().init_train_tqdm()
+
+    def init_validation_tqdm(self):
+        with contextlib.redirect_stdout(sys.stderr):
+            return super().init_validation_tqdm()
+
+    def init_test_tqdm(self):
+        with contextlib.redirect_stdout(sys.stderr):
+            return super().init_test_tqdm()
+
+    def on_train_epoch_start(self, trainer, *args):
+        # Lightning's own, with our description (its "Epoch 0" would show for a moment first)
+        if self._leave:
+            self.train_progress_bar = self.init_train_tqdm()
+        self.train_progress_bar.reset()
+        self.train_progress_bar.total = convert_inf(self.total_train_batches)
+        self.train_progress_bar.initial = 0
+        self.train_progress_bar.set_description(f"stage 1 {epoch_label(trainer.current_epoch, trainer.max_epochs)}")
+
+    def get_metrics(self, trainer, pl_module):
+        return shown_metrics(trainer.progress_bar_metrics)
+
+
+class ProgressLinesCallback(pl.Callback):
+    """The log-file form of the bar: a line every `every_s` seconds during training and evaluation
+    (rank 0), e.g. `stage 1 epoch 1/6 train: 30/90 (33.3%), 12 s, about 24 s left, loss 1.2345`."""
+
+    def __init__(self, every_s: float, clock=None):
+        self.every_s = every_s
+        self.clock = clock
+        self.lines = None
+
+    def _start(self, trainer, what: str, total) -> None:
+        if not trainer.is_global_zero:
+            return
+        options = {"clock": self.clock} if self.clock is not None else {}
+        desc = f"stage 1 {epoch_label(trainer.current_epoch, trainer.max_epochs)} {what}"
+        self.lines = ProgressLines(desc, _finite(total), self.every_s, **options)
+
+    def _step(self, note: str = "") -> None:
+        if self.lines is not None:
+            self.lines.update(note=note)
+
+    def _end(self) -> None:
+        if self.lines is not None:
+            self.lines.close()
+        self.lines = None
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self._start(trainer, "train", trainer.num_training_batches)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        loss = trainer.progress_bar_metrics.get("train/loss")
+        self._step(f"loss {float(loss):.4f}" if loss is not None else "")
+
+    def on_validation_epoch_start(self, trainer, pl_module):
+        self._end()  # the epoch's training is over when its evaluation starts
+        self._start(trainer, "dev", sum(trainer.num_val_batches))
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        self._step()
+
+    def on_validation_epoch_end(self, trainer, pl_module):
+        self._end()
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        self._end()
+
+
+def _finite(total):
+    return int(total) if total not in (None, float("inf")) else None
 
 
 class ShardLogCallback(pl.Callback):

@@ -1,14 +1,22 @@
-"""The Lightning Trainer of stage 1, built from the `trainer.*` and `tracking.*` config keys."""
+"""The Lightning Trainer of stage 1, built from the `trainer.*` and `tracking.*` config keys.
+Progress follows erc_core/progress.py: `trainer.progress_bar` null = a bar on a terminal and a line
+every `trainer.progress_every_s` seconds in a log file, true = bar, false = neither."""
 
-import sys
 from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
+from erc_core.device import check_available
+from erc_core.progress import progress_mode
 from erc_core.tracking import lightning_logger
-from feature_extractor.training.callbacks import AtomicCheckpointIO, ShardLogCallback
+from feature_extractor.training.callbacks import (
+    AtomicCheckpointIO,
+    ProgressLinesCallback,
+    ShardLogCallback,
+    Stage1ProgressBar,
+)
 
 
 def resolve_precision(requested: str) -> str:
@@ -19,14 +27,16 @@ def resolve_precision(requested: str) -> str:
 
 def build_trainer(cfg, run_dir: Path, callbacks: list) -> pl.Trainer:
     tcfg = cfg.trainer
+    check_available(tcfg.accelerator)
     callbacks = list(callbacks)
     callbacks.extend(resume_checkpoints(run_dir / "checkpoints", tcfg.checkpoint_every_n_steps))
     if tcfg.early_stopping_patience > 0:
         callbacks.append(EarlyStopping(monitor="dev/weighted_f1", mode="max", patience=tcfg.early_stopping_patience))
     if cfg.data.log_shards:
         callbacks.append(ShardLogCallback(run_dir / "shards"))
+    mode = progress_mode(tcfg.progress_bar)
+    callbacks.extend(progress_callbacks(mode, tcfg.progress_every_s))
     logger = lightning_logger(cfg.tracking, run_dir)
-    show_bar = tcfg.progress_bar if tcfg.progress_bar is not None else sys.stderr.isatty()
     return pl.Trainer(
         accelerator=tcfg.accelerator,
         devices=tcfg.devices,
@@ -37,7 +47,7 @@ def build_trainer(cfg, run_dir: Path, callbacks: list) -> pl.Trainer:
         accumulate_grad_batches=tcfg.accumulate_grad_batches,
         gradient_clip_val=tcfg.gradient_clip_val or None,
         log_every_n_steps=tcfg.log_every_n_steps,
-        enable_progress_bar=show_bar,
+        enable_progress_bar=mode == "bar",
         enable_model_summary=False,
         deterministic=tcfg.deterministic,
         num_sanity_val_steps=0,
@@ -47,6 +57,12 @@ def build_trainer(cfg, run_dir: Path, callbacks: list) -> pl.Trainer:
         callbacks=callbacks,
         plugins=[AtomicCheckpointIO()],
     )
+
+
+def progress_callbacks(mode: str, every_s: float) -> list:
+    if mode == "bar":
+        return [Stage1ProgressBar()]
+    return [ProgressLinesCallback(every_s)] if mode == "lines" else []
 
 
 class EpochEndStepCheckpoint(ModelCheckpoint):

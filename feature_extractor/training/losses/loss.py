@@ -8,30 +8,16 @@ With `regression != "none"` the loss is
 as in the Tensor Mixer Network system); otherwise it is the classification term alone.
 """
 
-from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 
-from erc_core.config import option
 from feature_extractor.heads.base import HeadOutput
+from feature_extractor.training.config import LossConfig  # the schema lives with the other stage-1 keys
 from feature_extractor.training.losses.classification import focal_loss, smooth_targets, soft_cross_entropy
 from feature_extractor.training.losses.regression import regression_loss
 from feature_extractor.training.losses.soft_targets import normalised_distribution, peakl_targets
-
-
-@dataclass
-class LossConfig:
-    target: Literal["hard", "soft", "peakl"] = option("hard", help="hard labels, the rater distribution (soft) or "
-                                                      "its PeakL-sharpened form (peakl)")
-    kind: Literal["ce", "focal"] = option("ce", help="cross-entropy or focal loss")
-    focal_gamma: float = option(2.0, help="focal loss gamma")
-    label_smoothing: float = option(0.0, help="label smoothing of hard targets")
-    regression: Literal["auto", "none", "mse", "ccc"] = option("auto", help="valence/arousal loss; auto = mse "
-                                                                "when the head predicts valence/arousal")
-    classification_weight: float = option(0.7, help="weight of the classification term (with regression)")
-    regression_weight: float = option(0.3, help="weight of the regression term")
 
 
 def compute_loss(
