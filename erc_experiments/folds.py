@@ -47,15 +47,17 @@ def write_fold_index(index_dir, folds: int, fold: int, out_dir) -> ResolvedSplit
     skipped rows and the corpus root unchanged), written with the index writer into `out_dir`."""
     from feature_extractor.corpus import read_index, read_index_meta, read_skipped, write_index
     from feature_extractor.corpus.index_builder import IndexResult
+    from feature_extractor.corpus.index_io import index_label_names
 
     meta = read_index_meta(index_dir)
     frame = read_index(index_dir).drop(columns=["wav_file"])
     split = fold_split(frame["session"], folds, fold)
     frame["split"] = split.split_of(frame["session"])
-    resolved = meta.get("resolved", {})
+    reader_options = {key: value for key, value in meta.get("resolved", {}).items()
+                      if key not in ("dataset", "label_names")}
     result = IndexResult(frame=frame, skipped=read_skipped(index_dir), dataset=meta["dataset"],
-                         corpus_root=Path(meta["corpus_root"]), tie_policy=resolved.get("tie_policy", "drop"),
-                         split=split, physio=resolved.get("physio", True), notes=meta.get("notes", {}))
+                         corpus_root=Path(meta["corpus_root"]), label_names=index_label_names(index_dir, meta),
+                         options={**reader_options, "split": split.as_dict()}, notes=meta.get("notes", {}))
     options = {**meta.get("options", {}), "folds": folds, "fold": fold, "refolded_from": str(index_dir)}
     write_index(result, out_dir, options)
     return split

@@ -171,7 +171,8 @@ def test_write_and_read_round_trip(corpus, tmp_path):
     skipped = read_skipped(tmp_path)
     assert sorted(skipped["segment_id"]) == ["Sess01_script01_F003", "Sess01_script01_M002"]
     meta = json.loads((tmp_path / "index.meta.json").read_text(encoding="utf-8"))
-    assert meta["format_version"] == 1 and meta["dataset"] == "KEMDy19"
+    assert meta["format_version"] == 2 and meta["dataset"] == "KEMDy19"
+    assert meta["label_names"] == ["neutral", "happy", "surprise", "angry", "sad", "disgust", "fear"]
     assert meta["corpus_root"] == str(corpus.resolve())
     assert meta["counts"]["utterances"] == 7 and meta["counts"]["skipped"] == {"tie": 2}
     assert meta["options"] == {"tie_policy": "drop"}

@@ -12,9 +12,10 @@ import pandas as pd
 from erc_core.labels import EMOTION_TO_INDEX, EMOTIONS, canonical_emotion
 from feature_extractor.corpus.annotation_csv import RATER_COLUMNS
 from feature_extractor.corpus.errors import CorpusError
+from feature_extractor.corpus.schema import soft_columns
 
 TIE_POLICIES = ("drop", "soft", "first")
-SOFT_COLUMNS = tuple(f"soft_{name}" for name in EMOTIONS)
+SOFT_COLUMNS = soft_columns(EMOTIONS)
 TIE_SEPARATOR = ";"
 
 

@@ -1,4 +1,7 @@
-"""Raw KEMDy19 / KEMDy20 tree -> the utterance index (one row per utterance, docs/contracts.md)."""
+"""Raw KEMDy19 / KEMDy20 tree -> the utterance index (one row per utterance, docs/contracts.md).
+
+`IndexResult` is what every corpus reader returns (KEMDy here, utterance tables and their presets
+in utterance_table.py / presets/): one contract, written by index_io.write_index."""
 
 from collections import Counter
 from dataclasses import dataclass, field
@@ -6,41 +9,41 @@ from pathlib import Path
 
 import pandas as pd
 
-from erc_core.labels import EMOTIONS
+from erc_core.labels import KEMDY_LABELS
 from feature_extractor.corpus.datasets import corpus_layout
 from feature_extractor.corpus.emotion_labels import add_emotion_columns
 from feature_extractor.corpus.errors import CorpusError, display_path
-from feature_extractor.corpus.physio import MASK_COLUMNS, PHYSIO_COLUMNS, SIGNALS, summarize_physio
-from feature_extractor.corpus.schema import INDEX_COLUMNS, SKIPPED_COLUMNS, column_dtypes
+from feature_extractor.corpus.physio import MASK_COLUMNS, PHYSIO_COLUMNS, summarize_physio
+from feature_extractor.corpus.schema import SKIPPED_COLUMNS, complete_index_frame
 from feature_extractor.corpus.segment_media import attach_media
 from feature_extractor.corpus.splits import SPLIT_NAMES, ResolvedSplit, SplitConfig, resolve_split
 
 
 @dataclass
 class IndexResult:
-    frame: pd.DataFrame  # INDEX_COLUMNS, sorted by (session, dialogue_id, turn)
+    frame: pd.DataFrame  # index columns (schema.py), sorted by (session, dialogue_id, turn)
     skipped: pd.DataFrame  # segment_id, file (relative to the corpus root), reason
     dataset: str
     corpus_root: Path
-    tie_policy: str
-    split: ResolvedSplit
-    physio: bool
+    label_names: tuple  # the class order: `label` indexes it
+    options: dict = field(default_factory=dict)  # the reader's resolved options (split rule, ...)
     notes: dict = field(default_factory=dict)
 
     def resolved_options(self) -> dict:
-        return {"dataset": self.dataset, "tie_policy": self.tie_policy, "split": self.split.as_dict(), "physio": self.physio}
+        return {"dataset": self.dataset, "label_names": list(self.label_names), **self.options}
 
     def counts(self) -> dict:
         frame = self.frame
+        mask_columns = [c for c in MASK_COLUMNS if c in frame.columns]
         return {
             "utterances": len(frame),
             "dialogues": int(frame["dialogue_id"].nunique()),
             "sessions": int(frame["session"].nunique()),
             "speakers": int(frame["speaker"].nunique()),
-            "emotions": {name: int((frame["emotion"] == name).sum()) for name in EMOTIONS},
-            "ties_kept": int(frame["is_tie"].sum()),
+            "emotions": {name: int((frame["emotion"] == name).sum()) for name in self.label_names},
+            "ties_kept": int(frame["is_tie"].sum()) if "is_tie" in frame else 0,
             "splits": {name: _split_counts(frame[frame["split"] == name]) for name in SPLIT_NAMES},
-            "physio_coverage": {s: int(frame[f"has_{s}"].sum()) for s in SIGNALS},
+            "physio_coverage": {c.removeprefix("has_"): int(frame[c].sum()) for c in mask_columns},
             "skipped": dict(sorted(Counter(self.skipped["reason"]).items())),
             "skipped_total": len(self.skipped),
         }
@@ -76,15 +79,13 @@ def build_index(
 
     frame = _index_frame(segments, layout.name, resolved)
     frame = _with_physio(frame, root, segments, layout) if physio else frame
-    frame = frame[list(INDEX_COLUMNS)].astype(column_dtypes()).reset_index(drop=True)
     return IndexResult(
-        frame=frame,
+        frame=complete_index_frame(frame, KEMDY_LABELS),
         skipped=pd.DataFrame(skipped, columns=list(SKIPPED_COLUMNS)).astype(str),
         dataset=layout.name,
         corpus_root=root,
-        tie_policy=tie_policy,
-        split=resolved,
-        physio=physio,
+        label_names=KEMDY_LABELS,
+        options={"tie_policy": tie_policy, "split": resolved.as_dict(), "physio": physio},
         notes=annotated.notes,
     )
 

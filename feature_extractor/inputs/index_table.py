@@ -1,8 +1,17 @@
 """Reading the utterance index for stages 1 and 2, and checking its labels against a model's classes."""
 
+from pathlib import Path
+
 import pandas as pd
 
 UNLABELLED = -1
+
+
+def index_label_names(index_dir) -> tuple[str, ...]:
+    """The class order the index in `index_dir` records (its corpus's label set)."""
+    from feature_extractor.corpus.index_io import index_label_names as recorded
+
+    return recorded(index_dir if Path(index_dir).is_dir() else Path(index_dir).parent)
 
 
 def load_index_table(index_dir, corpus_root=None) -> pd.DataFrame:
