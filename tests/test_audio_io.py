@@ -141,3 +141,83 @@ def test_acoustic_cache_reuses_and_recomputes_on_a_changed_file(tmp_path):
     assert first.dtype == np.float16 and np.array_equal(cache.load("seg", path), first)
     soundfile.write(path, sine(200, 0.8, SAMPLE_RATE, 0.2), SAMPLE_RATE)  # edited: another size
     assert cache.load("seg", path) is None
+
+
+def ramp_file(path, rate=16_000, seconds=1.0):
+    """A ramp whose value tells the time: sample i holds 0.1 + i / n * 0.5."""
+    n = int(rate * seconds)
+    soundfile.write(path, (0.1 + np.arange(n) / n * 0.5).astype(np.float32), rate, subtype="FLOAT")
+    return n
+
+
+def test_a_window_reads_only_those_seconds(tmp_path):
+    path = tmp_path / "ramp.wav"
+    ramp_file(path)
+    whole = load_audio(path)
+    assert np.array_equal(load_audio(path, start=0.25, end=0.5), whole[4000:8000])
+    assert np.array_equal(load_audio(path, start=0.75), whole[12000:])
+    assert np.array_equal(load_audio(path, end=0.1), whole[:1600])
+    assert np.array_equal(load_audio(path, start=float("nan"), end=float("nan")), whole)  # NaN: the whole file
+    assert np.array_equal(load_audio(path, start=0.0, end=1.0), whole)  # up to the very end is inside
+
+
+def test_a_window_at_another_rate_is_resampled(tmp_path):
+    path = tmp_path / "ramp8k.wav"
+    ramp_file(path, rate=8000)
+    wave = load_audio(path, start=0.5, end=1.0)
+    assert abs(len(wave) - 8000) <= 1 and wave[100] == pytest.approx(0.35, abs=0.01)
+
+
+@pytest.mark.parametrize("start, end, reason", [(0.5, 1.5, "window_outside_file"), (1.2, None, "window_outside_file"),
+                                                (0.5, 0.5, "bad_window"), (0.6, 0.2, "bad_window"),
+                                                (-0.1, 0.2, "bad_window")])
+def test_a_window_outside_the_file_is_an_audio_problem(tmp_path, start, end, reason):
+    path = tmp_path / "ramp.wav"
+    ramp_file(path)
+    with pytest.raises(AudioProblem) as caught:
+        load_audio(path, start=start, end=end)
+    assert caught.value.reason == reason
+
+
+def test_mp4_without_ffmpeg_says_to_extract_wav_first(tmp_path, monkeypatch):
+    from erc_core.errors import UserError
+    from feature_extractor.inputs.audio_io import NeedsFfmpeg
+
+    path = tmp_path / "dia0_utt0.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    monkeypatch.setenv("PATH", str(tmp_path / "no_bin"))
+    with pytest.raises(NeedsFfmpeg) as caught:
+        load_audio(path)
+    assert isinstance(caught.value, UserError)  # one error line, not a skipped row per clip
+    assert "extract wav first (ffmpeg -i in.mp4 -ac 1 -ar 16000 out.wav) or install ffmpeg" in str(caught.value)
+    with pytest.raises(AudioProblem, match="no such file"):  # a missing clip stays a per-file problem
+        load_audio(tmp_path / "gone.mp4")
+
+
+def test_mp4_is_decoded_through_ffmpeg_when_it_is_on_path(tmp_path, monkeypatch):
+    import stat
+    import sys
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "ffmpeg"  # stands in for ffmpeg: checks the arguments, writes 1 s of a ramp as f32le
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import sys, numpy as np\n"
+        "args = sys.argv[1:]\n"
+        "assert args[args.index('-ac') + 1] == '1' and args[args.index('-ar') + 1] == '16000', args\n"
+        "assert args[args.index('-f') + 1] == 'f32le' and args[-1] == '-', args\n"
+        "if args[args.index('-i') + 1].endswith('broken.mp4'):\n"
+        "    sys.stderr.write('moov atom not found\\n'); sys.exit(1)\n"
+        "sys.stdout.buffer.write((0.1 + np.arange(16000) / 16000 * 0.5).astype('<f4').tobytes())\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    (tmp_path / "clip.mp4").write_bytes(b"fake")
+    (tmp_path / "broken.mp4").write_bytes(b"fake")
+    whole = load_audio(tmp_path / "clip.mp4")
+    assert len(whole) == 16000 and whole[0] == pytest.approx(0.1)
+    assert np.array_equal(load_audio(tmp_path / "clip.mp4", start=0.5, end=0.75), whole[8000:12000])
+    with pytest.raises(AudioProblem) as caught:
+        load_audio(tmp_path / "broken.mp4")
+    assert caught.value.reason == "unreadable" and "moov atom not found" in caught.value.detail
