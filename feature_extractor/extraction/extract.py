@@ -18,28 +18,27 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
 from cgnn.conversation_pickle import write_conversations
-from erc_core.cli import add_common_flags, quiet_libraries, run_command
+from erc_core.cli import quiet_libraries, run_command
+from erc_core.errors import UserError
 from erc_core.files import atomic_open
+from erc_core.progress import ProgressSetting, progress_mode
+from erc_core.progress import progress as show_progress
 from erc_core.provenance import run_provenance
 from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig
 from feature_extractor.export import export_dir_of, load_export
+from feature_extractor.extraction.arguments import extract_parser
 from feature_extractor.extraction.distributed import DistributedContext
 from feature_extractor.inputs.batching import LengthBucketBatchSampler
 from feature_extractor.inputs.collate import Collator
-from feature_extractor.inputs.dataset import SOFT_COLUMNS, UtteranceDataset, scan_utterances
-from feature_extractor.inputs.index_table import check_labels, load_index_table
+from feature_extractor.inputs.dataset import UtteranceDataset, scan_utterances, soft_columns_of
+from feature_extractor.inputs.dialogue_context import ContextWindow, with_dialogue_context
+from feature_extractor.inputs.index_table import check_labels, index_label_names, load_index_table
 from feature_extractor.inputs.physio_vector import PhysioStandardizer
 from feature_extractor.inputs.split_provenance import check_no_training_overlap, index_sha256
 
 STAGE2_VERSION = 1
-
-
-def show_progress(no_progress: bool) -> bool:
-    """Progress bars on a terminal only; a log file gets the summary lines."""
-    return not no_progress and sys.stderr.isatty()
 
 
 def extract_from_args(argv) -> dict:
@@ -52,31 +51,15 @@ def main(argv=None) -> int:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Stage 2: per-utterance features -> conversation pickle.")
-    parser.add_argument("--checkpoint", required=True, help="stage-1 run folder (or its export/ folder)")
-    parser.add_argument("--index", required=True, help="folder with index.csv from kemdy-index")
-    parser.add_argument("--out", required=True, help="conversation pickle to write")
-    parser.add_argument("--corpus-root", help="corpus root when it moved since the index was built")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--num-workers", type=int, default=2)
-    parser.add_argument("--device", default="auto", help="auto (cuda when available), cpu, cuda, cuda:1, ...")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--precision", choices=("auto", "32"), default="auto",
-                        help="auto: bf16 autocast on a bf16-capable GPU, else float32; 32: always float32")
-    parser.add_argument("--feature-cache", help="acoustic frame-feature cache (default: <run_dir>/acoustic_cache)")
-    parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--allow-train-overlap", action="store_true",
-                        help="write the pickle even if dev/test utterances were stage-1 training data "
-                        "(only for deliberate uses such as prediction; the pickle records it)")
-    parser.add_argument(
-        "expect", nargs="*",
-        help="key=value settings of the stage-1 config this extraction expects, e.g. "
-        "model.audio.name=w11wo/wav2vec2-xls-r-300m-korean; a different checkpoint fails naming the mismatch",
-    )
-    add_common_flags(parser)
-    args = parser.parse_args(argv)
+    """The arguments of kemdy-extract (the parser: extraction/arguments.py, which imports no torch)."""
+    args = extract_parser().parse_args(argv)
     quiet_libraries(args.verbose)
     return args
+
+
+def progress_of(args, world) -> ProgressSetting | str:
+    """`--progress` / `--progress-every` on rank 0; the other ranks stay silent."""
+    return ProgressSetting(progress_mode(args.progress), args.progress_every) if world.is_zero else "off"
 
 
 def extract(args: argparse.Namespace) -> dict:
@@ -86,12 +69,13 @@ def extract(args: argparse.Namespace) -> dict:
     device = world.device
     model, spec = load_export(args.checkpoint, device=device)
     check_expectations(spec, args.expect, export_dir_of(args.checkpoint))
-    kept, skipped, physio, dataset = prepare_utterances(args, spec, progress=world.is_zero and show_progress(args.no_progress))
+    shown = progress_of(args, world)
+    kept, skipped, physio, dataset = prepare_utterances(args, spec, progress=shown)
     overlap = check_no_training_overlap(spec.get("split_provenance"), kept, f"{args.index}/index.csv",
                                         export_dir_of(args.checkpoint), allow=args.allow_train_overlap)
     features = extract_features(
         model, dataset, Collator(model.tokenizer, spec["inputs"]["max_tokens"]), args.batch_size, args.num_workers,
-        device, world, progress=world.is_zero and show_progress(args.no_progress), precision=args.precision,
+        device, world, progress=shown, precision=args.precision,
     )
     merged = world.merge(features)
     world.close()
@@ -109,18 +93,28 @@ def extract(args: argparse.Namespace) -> dict:
     return {"dialogues": len(dialogues), "utterances": len(kept), "skipped": len(skipped), "feature_dims": written.feature_dims}
 
 
-def prepare_utterances(args, spec: dict, progress: bool):
+def prepare_utterances(args, spec: dict, progress=False):
     """Index rows checked against the checkpoint, unusable ones set aside, the physio matrix and
     the dataset of the kept rows: (kept, skipped, physio, dataset)."""
     table = load_index_table(args.index, args.corpus_root)
+    check_index_classes(index_label_names(args.index), spec["label_names"], args.index, export_dir_of(args.checkpoint))
     check_labels(table, spec["label_names"], args.index, allow_unlabelled=True)
     cache = acoustic_cache(args.checkpoint, spec, args.feature_cache) if spec["inputs"]["audio_kind"] == "acoustic" else None
     return prepare_table(table, spec, args.index, cache, progress, args.num_workers)
 
 
-def prepare_table(table: pd.DataFrame, spec: dict, source, cache=None, progress: bool = False, workers: int = 0):
+def check_index_classes(index_labels, model_labels, index, checkpoint) -> None:
+    """An index of another label set cannot be read by this model, even where the ids fit."""
+    if list(index_labels) != list(model_labels):
+        raise UserError(f"{index}: the index's classes {list(index_labels)} are not those of {checkpoint} "
+                        f"{list(model_labels)}; extract with a stage-1 model trained on this corpus's index")
+
+
+def prepare_table(table: pd.DataFrame, spec: dict, source, cache=None, progress=False, workers: int = 0):
     """`prepare_utterances` for an utterance table already in memory (index columns + `wav_file`)."""
     inputs = spec["inputs"]
+    if inputs["use_text"]:
+        table = with_dialogue_context(table, ContextWindow.of_spec(spec))
     kept, skipped = scan_utterances(
         table, use_text=inputs["use_text"], audio_kind=inputs["audio_kind"], acoustic_cache=cache,
         progress=progress, workers=workers,
@@ -144,7 +138,7 @@ def add_physio(features: dict, kept: pd.DataFrame, physio: np.ndarray) -> None:
 
 
 def features_for_table(model, spec: dict, table: pd.DataFrame, source, device, batch_size: int = 16,
-                       num_workers: int = 0, cache=None, progress: bool = False):
+                       num_workers: int = 0, cache=None, progress=False):
     """Stage 2 in one process for an in-memory utterance table (the predict command):
     (kept rows, skipped rows, {segment_id: {'t', 'a', 'fused', 'p'}})."""
     kept, skipped, physio, dataset = prepare_table(table, spec, source, cache, progress, num_workers)
@@ -158,7 +152,8 @@ def features_for_table(model, spec: dict, table: pd.DataFrame, source, device, b
 def extract_features(model, dataset, collator, batch_size, num_workers, device, world, progress=False,
                      precision: str = "auto") -> dict:
     """{segment_id: {'t', 'a', 'fused': float32 vectors}} for this rank's length-sorted shard.
-    An audio encoder whose output depends on batch padding gets only equal-length batches."""
+    An audio encoder whose output depends on batch padding gets only equal-length batches.
+    `progress`: a `progress=` value of erc_core.progress (True / False, a mode, a ProgressSetting)."""
     sampler = LengthBucketBatchSampler(
         dataset.lengths(), batch_size, shuffle=False, num_replicas=world.size, rank=world.rank,
         equal_lengths=not model.batch_padding_invariant,
@@ -168,7 +163,7 @@ def extract_features(model, dataset, collator, batch_size, num_workers, device, 
     features = {}
     model.eval()
     with torch.inference_mode(), autocast:
-        for batch in tqdm(loader, desc="extracting", disable=not progress):
+        for batch in show_progress(loader, desc="stage 2 features", mode=progress):
             batch = move_to(batch, device)
             output, encoded = model(batch)
             vectors = {"t": encoded.text_pooled, "a": encoded.audio_pooled, "fused": output.fused}
@@ -193,7 +188,9 @@ def assemble_dialogues(table: pd.DataFrame, features: dict, label_names, source:
     missing = [segment for segment in table["segment_id"] if segment not in features]
     if missing:
         raise ValueError(f"{source}: no features were produced for {len(missing)} utterance(s), e.g. {missing[:3]}")
-    has_soft = all(name in table.columns for name in SOFT_COLUMNS)
+    soft = soft_columns_of(table)
+    if soft and [column.removeprefix("soft_") for column in soft] != list(label_names):
+        raise ValueError(f"{source}: soft-label columns {list(soft)} do not follow the classes {list(label_names)}")
     order = [name for name in ("session", "dialogue_id", "turn") if name in table.columns]
     table = table.sort_values(order, kind="stable")  # the index's own order, whatever the file order
     dialogues = []
@@ -212,8 +209,8 @@ def assemble_dialogues(table: pd.DataFrame, features: dict, label_names, source:
             "arousal": rows["arousal"].to_numpy(dtype=np.float32),
             "features": {name: np.stack([features[s][name] for s in segments]).astype(np.float32) for name in names},
         }
-        if has_soft:
-            dialogue["soft_labels"] = np.nan_to_num(rows[list(SOFT_COLUMNS)].to_numpy(dtype=np.float32), nan=0.0)
+        if soft:
+            dialogue["soft_labels"] = np.nan_to_num(rows[list(soft)].to_numpy(dtype=np.float32), nan=0.0)
         dialogues.append(dialogue)
     return dialogues
 
@@ -285,7 +282,8 @@ def _print_summary(out, written, skipped: pd.DataFrame) -> None:
     n = sum(len(d["segment_ids"]) for d in written.dialogues)
     reasons = skipped["reason"].value_counts().to_dict() if len(skipped) else {}
     print(f"stage 2: {n} utterances in {len(written.dialogues)} dialogues -> {out}; feature dims {written.feature_dims}")
-    print(f"stage 2: skipped {len(skipped)} utterance(s) {reasons}" + (f", listed in {skipped_path(out)}" if len(skipped) else ""), file=sys.stderr)
+    if len(skipped):
+        print(f"stage 2: skipped {len(skipped)} utterance(s) {reasons}, listed in {skipped_path(out)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

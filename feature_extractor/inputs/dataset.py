@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
-from erc_core.labels import EMOTIONS
+from erc_core.progress import progress as show_progress
+from feature_extractor.corpus.schema import SOFT_PREFIX
 from feature_extractor.encoders.acoustic import FRAMES_PER_SECOND, AcousticFeatureCache
 from feature_extractor.inputs.audio_io import SAMPLE_RATE, AudioProblem, crop_window, load_audio
+from feature_extractor.inputs.dialogue_context import CONTEXT_AFTER, CONTEXT_BEFORE
 
-SOFT_COLUMNS = tuple(f"soft_{name}" for name in EMOTIONS)
 AUDIO_KINDS = ("hf", "acoustic")
 PARALLEL_SCAN_MIN = 256
 
@@ -34,26 +34,31 @@ def scan_utterances(
     use_text: bool,
     audio_kind: str | None,
     acoustic_cache: AcousticFeatureCache | None = None,
-    progress: bool = False,
+    progress=False,
     workers: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(kept rows with a `length` column, skipped rows as segment_id / file / reason / detail).
 
     `workers` > 0 checks files in that many processes (reading and acoustic features dominate);
-    below PARALLEL_SCAN_MIN utterances the process start-up would cost more than it saves."""
+    below PARALLEL_SCAN_MIN utterances the process start-up would cost more than it saves.
+    `progress`: a `progress=` value of erc_core.progress (True / False, a mode, a ProgressSetting),
+    counted as each result arrives."""
     if audio_kind not in (None, *AUDIO_KINDS):
         raise ValueError(f"audio kind {audio_kind!r}; expected one of {', '.join(AUDIO_KINDS)} or none")
     if audio_kind == "acoustic" and acoustic_cache is None:
         raise ValueError("the acoustic encoder needs an AcousticFeatureCache")
+    rows = table[["segment_id", "wav_path", "wav_file", "text"]].itertuples(index=False)
     jobs = [
-        (segment_id, wav_path, wav_file, text, use_text, audio_kind, acoustic_cache)
-        for segment_id, wav_path, wav_file, text in table[["segment_id", "wav_path", "wav_file", "text"]].itertuples(index=False)
+        (segment_id, wav_path, wav_file, clip, text, text_length, use_text, audio_kind, acoustic_cache)
+        for (segment_id, wav_path, wav_file, text), clip, text_length in zip(rows, clip_windows(table), text_lengths(table))
     ]
     if workers > 0 and len(jobs) >= PARALLEL_SCAN_MIN:
         with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-            results = list(tqdm(pool.map(_check_utterance, jobs, chunksize=16), total=len(jobs), desc="checking utterances", disable=not progress))
+            # map yields each result in order as it arrives (as Pool.imap), so the count is live
+            results = list(show_progress(pool.map(_check_utterance, jobs, chunksize=16), total=len(jobs),
+                                         desc="checking utterances", mode=progress))
     else:
-        results = [_check_utterance(job) for job in tqdm(jobs, desc="checking utterances", disable=not progress)]
+        results = [_check_utterance(job) for job in show_progress(jobs, desc="checking utterances", mode=progress)]
     lengths = {segment_id: length for segment_id, length, _ in results if length is not None}
     skipped = [problem for _, length, problem in results if length is None]
     kept = table[table["segment_id"].isin(lengths.keys())].copy()
@@ -71,16 +76,18 @@ def _pool_context():
 
 def _check_utterance(job) -> tuple:
     """(segment_id, length, None) for a usable utterance, (segment_id, None, problem row) otherwise."""
-    segment_id, wav_path, wav_file, text, use_text, audio_kind, cache = job
+    segment_id, wav_path, wav_file, clip, text, text_length, use_text, audio_kind, cache = job
     if use_text and not _has_text(text):
         return segment_id, None, (segment_id, str(wav_path), "empty_text", "the cleaned transcript is empty")
     if audio_kind is None:
-        return segment_id, len(str(text)), None
+        return segment_id, text_length, None
+    if not wav_file:
+        return segment_id, None, (segment_id, "", "no_audio", "the index names no audio file for this utterance")
     path = Path(wav_file)
     if not path.is_file():
         return segment_id, None, (segment_id, str(wav_path), "missing_wav", f"no file at {path}")
     try:
-        return segment_id, _audio_length(segment_id, path, audio_kind, cache), None
+        return segment_id, _audio_length(segment_id, path, clip, audio_kind, cache), None
     except AudioProblem as error:
         return segment_id, None, (segment_id, str(wav_path), error.reason, error.detail)
 
@@ -89,13 +96,38 @@ def _has_text(text) -> bool:
     return isinstance(text, str) and text.strip() != ""
 
 
-def _audio_length(segment_id: str, path: Path, audio_kind: str, cache: AcousticFeatureCache | None) -> int:
+def _audio_length(segment_id: str, path: Path, clip, audio_kind: str, cache: AcousticFeatureCache | None) -> int:
     if audio_kind == "acoustic":
         frames = cache.load(segment_id, path)
         if frames is None:
-            frames = cache.get_or_compute(segment_id, path, load_audio(path))
+            frames = cache.get_or_compute(segment_id, path, load_clip(path, clip))
         return len(frames)
-    return len(load_audio(path))
+    return len(load_clip(path, clip))
+
+
+def text_lengths(table: pd.DataFrame) -> list[int]:
+    """Characters of each row's text input, dialogue context included (what batching sorts by)."""
+    lengths = table["text"].astype(str).str.len().tolist()
+    if CONTEXT_BEFORE not in table.columns:
+        return lengths
+    context = [sum(map(len, before)) + sum(map(len, after))
+               for before, after in zip(table[CONTEXT_BEFORE], table[CONTEXT_AFTER])]
+    return [own + extra for own, extra in zip(lengths, context)]
+
+
+def clip_windows(table: pd.DataFrame) -> list:
+    """Per row, (start, end) seconds inside its audio file, or None for the whole file."""
+    if "clip_start" not in table.columns:
+        return [None] * len(table)
+    starts = pd.to_numeric(table["clip_start"], errors="coerce")
+    ends = pd.to_numeric(table["clip_end"], errors="coerce")
+    return [None if pd.isna(start) and pd.isna(end) else (None if pd.isna(start) else float(start),
+                                                          None if pd.isna(end) else float(end))
+            for start, end in zip(starts, ends)]
+
+
+def load_clip(path: Path, clip) -> np.ndarray:
+    return load_audio(path) if clip is None else load_audio(path, start=clip[0], end=clip[1])
 
 
 class UtteranceDataset(Dataset):
@@ -120,8 +152,9 @@ class UtteranceDataset(Dataset):
         self.physio = physio
         if physio is not None and len(physio) != len(self.table):
             raise ValueError(f"physio has {len(physio)} rows for {len(self.table)} utterances")
+        self.clips = clip_windows(self.table)
         self.labels = self.table["label"].to_numpy(dtype=np.int64)
-        self.soft = _optional_matrix(self.table, SOFT_COLUMNS)
+        self.soft = _optional_matrix(self.table, soft_columns_of(self.table))
         self.va = _optional_matrix(self.table, ("valence", "arousal"))
 
     def __len__(self) -> int:
@@ -137,6 +170,8 @@ class UtteranceDataset(Dataset):
         item = {"index": i, "segment_id": row["segment_id"], "label": int(self.labels[i])}
         if self.use_text:
             item["text"] = str(row["text"])
+            if CONTEXT_BEFORE in self.table.columns:
+                item[CONTEXT_BEFORE], item[CONTEXT_AFTER] = row[CONTEXT_BEFORE], row[CONTEXT_AFTER]
         if self.audio_kind is not None:
             item["audio"] = self._audio(row)
         if self.soft is not None:
@@ -148,14 +183,14 @@ class UtteranceDataset(Dataset):
         return item
 
     def _audio(self, row) -> np.ndarray:
-        path = Path(row["wav_file"])
+        path, clip = Path(row["wav_file"]), self.clips[row.name]
         if self.audio_kind == "acoustic":
             data = self.cache.load(row["segment_id"], path)
             if data is None:
-                data = self.cache.get_or_compute(row["segment_id"], path, load_audio(path))
+                data = self.cache.get_or_compute(row["segment_id"], path, load_clip(path, clip))
             data = data.astype(np.float32)
         else:
-            data = load_audio(path)
+            data = load_clip(path, clip)
         rng = _torch_seeded_rng() if self.crop_mode == "random" else None
         return crop_window(data, self.max_len, self.crop_mode, rng)
 
@@ -174,7 +209,12 @@ def _torch_seeded_rng() -> np.random.Generator:
     return np.random.default_rng(int(torch.randint(0, 2**62, ())))
 
 
+def soft_columns_of(table: pd.DataFrame) -> tuple[str, ...]:
+    """The table's soft-label columns (schema.SOFT_PREFIX), in file order = the label set's order."""
+    return tuple(column for column in table.columns if column.startswith(SOFT_PREFIX))
+
+
 def _optional_matrix(table: pd.DataFrame, columns) -> np.ndarray | None:
-    if not all(name in table.columns for name in columns):
+    if not columns or not all(name in table.columns for name in columns):
         return None
     return table[list(columns)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float32)

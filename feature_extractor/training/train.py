@@ -27,7 +27,6 @@ from erc_core.config import save_config, to_dict
 from erc_core.errors import UserError
 from erc_core.evaluation_report import write_evaluation
 from erc_core.files import atomic_open
-from erc_core.labels import EMOTIONS
 from erc_core.plots import save_learning_curves
 from erc_core.provenance import run_provenance
 from erc_core.run_dir import prepare_run_dir
@@ -35,16 +34,20 @@ from erc_core.tracking import announce
 from erc_core.weights import load_weights
 from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig, feature_statistics
 from feature_extractor.export import SPEC_FILE, WEIGHTS_FILE, encoder_architectures, read_export_spec
+from feature_extractor.encoders.model_source import check_model_source
 from feature_extractor.extractor import AudioTextExtractor, head_modalities
+from feature_extractor.heads.options import validate_head_options
 from feature_extractor.inputs.collate import Collator
 from feature_extractor.inputs.dataset import UtteranceDataset, scan_utterances
-from feature_extractor.inputs.index_table import check_labels, load_index_table
+from feature_extractor.inputs.dialogue_context import ContextWindow, with_dialogue_context
+from feature_extractor.inputs.index_table import check_labels, index_label_names, load_index_table
 from feature_extractor.inputs.physio_vector import PhysioStandardizer
 from feature_extractor.inputs.split_provenance import split_record
 from feature_extractor.training.callbacks import BestExportCallback, MetricsHistoryCallback
 from feature_extractor.training.config import TINY, Stage1Config
 from feature_extractor.training.datamodule import Stage1DataModule
 from feature_extractor.training.lightning_module import Stage1Module
+from feature_extractor.training.resume_check import check_resume_checkpoint
 from feature_extractor.training.trainer import build_trainer
 
 SPLITS = ("train", "dev", "test")
@@ -55,6 +58,7 @@ RUN_FILES = ("checkpoints", "export", "metrics.json", "config.yaml", "skipped.cs
 
 def train(cfg: Stage1Config) -> dict:
     is_zero = rank_zero_only.rank == 0
+    check_settings(cfg)  # before the run folder exists: a typo must not leave a half-made run behind
     run_dir = _prepare_run_dir(cfg, is_zero)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     if cfg.trainer.cpu_threads:
@@ -62,13 +66,13 @@ def train(cfg: Stage1Config) -> dict:
 
     given = copy.deepcopy(cfg)  # as the user wrote it (`tiny` stays `tiny`), for config.yaml
     inputs = prepare_inputs(cfg, run_dir, is_zero)
-    model = AudioTextExtractor(cfg.model, num_classes=len(EMOTIONS))
+    model = AudioTextExtractor(cfg.model, num_classes=len(inputs.label_names))
     if inputs.cache is not None:
         _fit_acoustic_standardisation(model, inputs)
     datasets = build_datasets(cfg, inputs)
     datamodule = Stage1DataModule(datasets, Collator(model.tokenizer, cfg.model.text.max_tokens), cfg.data, cfg.seed,
                                   equal_length_eval=not model.batch_padding_invariant)
-    module = Stage1Module(model, cfg.loss, cfg.optim, EMOTIONS)
+    module = Stage1Module(model, cfg.loss, cfg.optim, inputs.label_names)
 
     provenance = run_provenance(cfg.seed, _device_name(cfg))
     spec = export_spec(cfg, model, inputs, provenance)
@@ -83,7 +87,7 @@ def train(cfg: Stage1Config) -> dict:
     try:
         summary = fit_then_test(cfg, run_dir, trainer, module, datamodule, history)
         if trainer.is_global_zero:
-            _write_test_outputs(run_dir, module, inputs.splits["test"], summary)
+            _write_test_outputs(run_dir, module, inputs, summary)
     finally:
         if trainer.is_global_zero:
             _finish_tracking(trainer.logger, run_dir)
@@ -101,15 +105,20 @@ class Stage1Inputs:
     physio: PhysioStandardizer
     index: str
     va_blank: dict  # split -> rows whose valence or arousal is blank (left out of the regression)
+    label_names: tuple  # the index's class order
+    context: ContextWindow  # dialogue context in the text input
 
 
 def prepare_inputs(cfg: Stage1Config, run_dir: Path, is_zero: bool) -> Stage1Inputs:
     """Read and check the index, build the tiny preset if asked, set aside unusable utterances."""
     table = load_index_table(cfg.data.index, cfg.data.corpus_root)
-    check_labels(table, EMOTIONS, cfg.data.index, allow_unlabelled=True)  # predict rows are not trained on
+    label_names = index_label_names(cfg.data.index)
+    check_labels(table, label_names, cfg.data.index, allow_unlabelled=True)  # predict rows are not trained on
     if TINY in (cfg.model.text.name, cfg.model.audio.name):
         _use_tiny_preset(cfg, table, run_dir)
     modalities = head_modalities(cfg.model.head)
+    context = ContextWindow(cfg.model.text.context_before, cfg.model.text.context_after) if "t" in modalities else ContextWindow()
+    table = with_dialogue_context(table, context)
     audio_kind = cfg.model.audio.kind if "a" in modalities else None
     cache = _acoustic_cache(cfg, run_dir) if audio_kind == "acoustic" else None
     chosen = select_rows(table, cfg.data, cfg.seed)
@@ -120,13 +129,24 @@ def prepare_inputs(cfg: Stage1Config, run_dir: Path, is_zero: bool) -> Stage1Inp
     splits = {split: kept[kept["split"] == split].reset_index(drop=True) for split in SPLITS}
     _report_skipped(skipped, chosen, splits, run_dir, is_zero)
     physio = PhysioStandardizer.fit(splits["train"], source=f"{cfg.data.index} (train split)")
-    return Stage1Inputs(splits, modalities, audio_kind, cache, physio, cfg.data.index, _blank_va(splits, is_zero))
+    return Stage1Inputs(splits, modalities, audio_kind, cache, physio, cfg.data.index, _blank_va(splits, is_zero),
+                        label_names, context)
+
+
+def check_settings(cfg: Stage1Config) -> None:
+    """Mistakes in the head options and encoder names, each named by its key."""
+    validate_head_options(cfg.model.head, cfg.model.head_options)
+    if cfg.model.text.name != TINY and "t" in head_modalities(cfg.model.head):
+        check_model_source("model.text.name", cfg.model.text.name)
+    if cfg.model.audio.name != TINY and cfg.model.audio.kind == "hf" and "a" in head_modalities(cfg.model.head):
+        check_model_source("model.audio.name", cfg.model.audio.name)
 
 
 def _blank_va(splits: dict, is_zero: bool) -> dict:
     """Rows per split with a blank valence or arousal cell; the regression loss and CCC leave them out."""
     counts = {split: int(frame[["valence", "arousal"]].isna().any(axis=1).sum()) for split, frame in splits.items()}
-    if is_zero and any(counts.values()):
+    has_any = any(len(frame) > blank for (split, blank), frame in zip(counts.items(), splits.values()))
+    if is_zero and any(counts.values()) and has_any:  # a corpus without valence/arousal at all is not news
         print(f"stage 1: blank valence/arousal in {counts} utterances; they train the classifier but are left "
               "out of the valence/arousal loss and CCC", file=sys.stderr)
     return counts
@@ -157,6 +177,8 @@ def build_datasets(cfg: Stage1Config, inputs: Stage1Inputs) -> dict:
 def fit_then_test(cfg, run_dir: Path, trainer: pl.Trainer, module: Stage1Module, datamodule, history) -> dict:
     """Train (or resume), then score the exported best-dev weights on the test split."""
     resume_from = run_dir / LAST_CHECKPOINT if cfg.resume else None
+    if resume_from is not None and resume_from.is_file():
+        check_resume_checkpoint(resume_from, module)
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
     trainer.strategy.barrier()
     export = run_dir / "export"
@@ -171,16 +193,16 @@ def fit_then_test(cfg, run_dir: Path, trainer: pl.Trainer, module: Stage1Module,
     return history.summary(test_metrics)
 
 
-def _write_test_outputs(run_dir: Path, module: Stage1Module, test_rows: pd.DataFrame, summary: dict) -> None:
+def _write_test_outputs(run_dir: Path, module: Stage1Module, inputs: Stage1Inputs, summary: dict) -> None:
     """Predictions, report and confusion matrix of the exported (best dev) model on the test split."""
     records = module.last_records.get("test")
     if not records:
         return
-    rows = test_rows.iloc[records["index"]]
+    rows = inputs.splits["test"].iloc[records["index"]]
     ids = list(zip(rows["dialogue_id"].astype(str), rows["segment_id"].astype(str), rows["speaker"].astype(str)))
     extra = {"stage": 1, "split": "test", "run_dir": str(run_dir), "best_epoch": summary.get("best_epoch"),
              "provenance": summary.get("provenance")}
-    write_evaluation(run_dir / "eval_test", f"stage 1: {run_dir.name} / test", EMOTIONS, ids,
+    write_evaluation(run_dir / "eval_test", f"stage 1: {run_dir.name} / test", inputs.label_names, ids,
                      records["label"], records["probs"], extra)
 
 
@@ -244,7 +266,7 @@ def _prepare_run_dir(cfg: Stage1Config, is_zero: bool) -> Path:
 # -- the export's description --------------------------------------------------------------------
 def export_spec(cfg: Stage1Config, model: AudioTextExtractor, inputs: Stage1Inputs, provenance: dict) -> dict:
     return {
-        "label_names": list(EMOTIONS),
+        "label_names": list(inputs.label_names),
         "model": to_dict(cfg.model),
         "encoder_architectures": encoder_architectures(model),
         "physio": dataclasses.asdict(inputs.physio),
@@ -254,6 +276,8 @@ def export_spec(cfg: Stage1Config, model: AudioTextExtractor, inputs: Stage1Inpu
             "max_audio_seconds": cfg.data.max_audio_seconds,
             "eval_crop": cfg.data.eval_crop,
             "max_tokens": cfg.model.text.max_tokens,
+            "context_before": inputs.context.before,
+            "context_after": inputs.context.after,
             "acoustic_features": dataclasses.asdict(AcousticFeatureConfig()) if inputs.audio_kind == "acoustic" else None,
         },
         "split_provenance": split_record(inputs.splits, inputs.index),
