@@ -7,16 +7,14 @@
 from torch import nn
 
 from feature_extractor.encoders import build_audio_encoder, build_text_encoder
-from feature_extractor.heads import HEADS, EncodedBatch, HeadOutput, build_head, import_all_heads
+from feature_extractor.heads import EncodedBatch, HeadOutput, build_head, head_class
+from feature_extractor.heads.options import validate_head_options
 from feature_extractor.inputs.physio_vector import PHYSIO_DIM
 
 
 def head_modalities(head: str) -> str:
     """Which encoders a head needs: its class attribute `modalities` ("a", "t", "at"); default "at"."""
-    import_all_heads()
-    if head not in HEADS:
-        raise ValueError(f"unknown head {head!r}; available: {', '.join(sorted(HEADS))}")
-    return getattr(HEADS[head], "modalities", "at")
+    return getattr(head_class(head), "modalities", "at")
 
 
 class AudioTextExtractor(nn.Module):
@@ -24,6 +22,7 @@ class AudioTextExtractor(nn.Module):
 
     def __init__(self, cfg, num_classes: int, pretrained: bool = True):
         super().__init__()
+        validate_head_options(cfg.head, cfg.head_options)  # before the encoders take their time to load
         modalities = head_modalities(cfg.head)
         self.text_encoder = build_text_encoder(cfg.text, pretrained) if "t" in modalities else None
         self.audio_encoder = build_audio_encoder(cfg.audio, pretrained) if "a" in modalities else None

@@ -45,3 +45,30 @@ def test_an_unchanged_wav_is_read_from_the_cache(tmp_path, monkeypatch):
 
     monkeypatch.setattr("feature_extractor.encoders.acoustic.compute_acoustic_frames", no_recompute)
     np.testing.assert_array_equal(AcousticFeatureCache(tmp_path / "cache").get_or_compute("seg", wav, wave), stored)
+
+
+def test_a_short_write_on_a_full_disk_is_reported_as_disk_full_naming_the_cache_file(tmp_path, monkeypatch):
+    import errno
+
+    import pytest
+
+    from erc_core.errors import user_message
+
+    wave = np.zeros(SAMPLE_RATE // 4)
+    wav = tmp_path / "seg.wav"
+    write_wav(wav, wave)
+    cache = AcousticFeatureCache(tmp_path / "cache")
+
+    def short_write(handle, array, allow_pickle=False):  # what numpy's tofile says when fwrite falls short
+        handle.write(b"\x93NUMPY partial")
+        raise OSError("8000 requested and 6080 written")
+
+    monkeypatch.setattr(np, "save", short_write)
+    with pytest.raises(OSError) as caught:
+        cache.get_or_compute("seg", wav, wave)
+    target = cache.path_for("seg", wav)
+    assert caught.value.errno == errno.ENOSPC
+    assert caught.value.filename == str(target)
+    message = user_message(caught.value)
+    assert message.startswith(f"{target}: no space left on device") and "\n" not in message
+    assert list(cache.folder.iterdir()) == [], "a cut-off cache file or temp file was left behind"

@@ -255,7 +255,8 @@ def test_tensor_mixer_has_va_on_by_default_and_checks_patch_size():
     head = build_head("tensor_mixer", text_dim=TEXT_DIM, audio_dim=AUDIO_DIM, physio_dim=0, num_classes=K,
                       proj_dim=16, patch_size=4, width=8, depth=1, token_hidden=8, channel_hidden=8)
     assert head(make_batch([2], [3], physio=False)).va.shape == (1, 2)
-    with pytest.raises(ValueError, match="proj_dim=20 must be a multiple of patch_size=16"):
+    with pytest.raises(ValueError, match=r"model\.head_options\.proj_dim=20 must be a multiple of "
+                       r"model\.head_options\.patch_size=16 \(default\)"):
         build_head("tensor_mixer", text_dim=4, audio_dim=4, physio_dim=0, num_classes=K, proj_dim=20)
 
 

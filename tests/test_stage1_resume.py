@@ -9,6 +9,7 @@ import torch
 
 import feature_extractor.training.train as train_module
 from feature_extractor.corpus import read_index
+from feature_extractor.training.resume_check import check_resume_checkpoint
 from tests.stage12_fixtures import repo_root, tiny_corpus, tiny_overrides
 
 
@@ -21,6 +22,7 @@ class CrashAtStep(pl.Callback):
         self.step = step
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        self.module = pl_module
         if trainer.global_step == self.step:
             raise SimulatedCrash(f"simulated crash at step {self.step}")
 
@@ -57,8 +59,10 @@ def test_interrupted_run_resumes_from_the_saved_step(tmp_path_factory, tmp_path,
     overrides = tiny_overrides(run_dir, corpus["index"], "trainer.max_epochs=2")
 
     crash_step = steps_per_epoch + 1  # inside the second epoch, after epoch 1's last.ckpt
+    crash = CrashAtStep(crash_step)
     with pytest.raises(SimulatedCrash):
-        run_with_extra_callback(monkeypatch, CrashAtStep(crash_step), overrides)
+        run_with_extra_callback(monkeypatch, crash, overrides)
+    check_resume_checkpoint(run_dir / "checkpoints/last.ckpt", crash.module)  # the check before fit accepts it
     saved = torch.load(run_dir / "checkpoints/last.ckpt", weights_only=True)
     assert saved["global_step"] == steps_per_epoch and saved["epoch"] == 0
     assert "test" not in json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))

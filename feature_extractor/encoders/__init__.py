@@ -21,7 +21,9 @@ def loading(key: str, name: str):
 
 def build_text_encoder(cfg, pretrained: bool = True):
     from feature_extractor.encoders.hf_text import HFTextEncoder
+    from feature_extractor.encoders.model_source import check_model_source
 
+    check_model_source("model.text.name", cfg.name)
     with loading("model.text.name", cfg.name):
         encoder = HFTextEncoder(
             cfg.name,
@@ -44,7 +46,11 @@ def build_audio_encoder(cfg, pretrained: bool = True):
         return AcousticEncoder(hidden=cfg.acoustic_hidden, layers=cfg.acoustic_layers, stride=cfg.acoustic_stride)
     if cfg.kind == "hf":
         from feature_extractor.encoders.hf_audio import HFAudioEncoder
+        from feature_extractor.encoders.model_source import check_model_source
 
+        if not 0 <= cfg.layerdrop < 1:
+            raise UserError(f"model.audio.layerdrop={cfg.layerdrop}: a dropout probability must be in [0, 1)")
+        check_model_source("model.audio.name", cfg.name)
         with loading("model.audio.name", cfg.name):
             return HFAudioEncoder(
                 cfg.name,
@@ -55,7 +61,7 @@ def build_audio_encoder(cfg, pretrained: bool = True):
                 pretrained=pretrained,
                 layerdrop=cfg.layerdrop,
             )
-    raise ValueError(f"model.audio.kind={cfg.kind!r}; expected hf or acoustic")
+    raise UserError(f"model.audio.kind={cfg.kind!r}; expected hf or acoustic")
 
 
 __all__ = ["ModalityEncoding", "build_text_encoder", "build_audio_encoder"]

@@ -132,7 +132,8 @@ class AcousticFeatureCache:
         return np.load(path, allow_pickle=False) if path.exists() else None
 
     def store(self, segment_id: str, wav_path, frames: np.ndarray) -> None:
-        with atomic_path(self.path_for(segment_id, wav_path)) as tmp:
+        path = self.path_for(segment_id, wav_path)
+        with atomic_path(path) as tmp:  # a short write (a full disk) is reported as ENOSPC against `path`
             with open(tmp, "wb") as handle:
                 np.save(handle, frames.astype(np.float16), allow_pickle=False)
 

@@ -33,17 +33,20 @@ from transformers import (
     Wav2Vec2Model,
 )
 
-from erc_core.files import staging_folder, write_json
+from erc_core.errors import UserError
+from erc_core.files import current_umask, staging_folder, write_json
 from feature_extractor.inputs.audio_io import SAMPLE_RATE
 from feature_extractor.training.config import TinyPresetConfig
 
 PRESET_VERSION = 1
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 MAX_POSITIONS = 512
+POSITION_CONV_GROUPS = 4
 
 
 def build_tiny_preset(train_texts, out_dir, seed: int = 0, cfg: TinyPresetConfig = TinyPresetConfig()) -> dict:
     """Build (or reuse, when an identical one exists) the tiny preset; return {'text': dir, 'audio': dir}."""
+    _check_sizes(cfg)
     texts = [str(text) for text in train_texts if isinstance(text, str) and text.strip()]
     if not texts:
         raise ValueError("tiny preset: no non-empty train transcripts to train the tokenizer on")
@@ -56,10 +59,19 @@ def build_tiny_preset(train_texts, out_dir, seed: int = 0, cfg: TinyPresetConfig
         _build_text(texts, staging / "text", seed, cfg)
         _build_audio(staging / "audio", seed, cfg)
         write_json(staging / "preset.json", manifest)
+        _give_umask_modes(staging)
         _swap_in(staging, out_dir, manifest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return _folders(out_dir)
+
+
+def _check_sizes(cfg: TinyPresetConfig) -> None:
+    if cfg.heads < 1 or cfg.hidden % cfg.heads:
+        raise UserError(f"tiny_preset.hidden={cfg.hidden} must be a multiple of tiny_preset.heads={cfg.heads} (>= 1)")
+    if cfg.hidden % POSITION_CONV_GROUPS:
+        raise UserError(f"tiny_preset.hidden={cfg.hidden} must be a multiple of {POSITION_CONV_GROUPS} "
+                        "(the groups of the tiny wav2vec2's positional convolution)")
 
 
 def _manifest(texts, seed, cfg) -> dict:
@@ -78,6 +90,15 @@ def _existing_manifest(out_dir: Path):
 
 def _folders(out_dir: Path) -> dict:
     return {"text": str(out_dir / "text"), "audio": str(out_dir / "audio")}
+
+
+def _give_umask_modes(folder: Path) -> None:
+    """safetensors writes model.safetensors through a private temp file (0600); give every file the
+    mode a plain open() gets under the user's umask, as every other output has."""
+    mode = 0o666 & ~current_umask()
+    for path in folder.rglob("*"):
+        if path.is_file():
+            os.chmod(path, mode)
 
 
 def _swap_in(staging: Path, out_dir: Path, manifest: dict) -> None:
@@ -174,7 +195,7 @@ def _build_audio(folder: Path, seed: int, cfg: TinyPresetConfig) -> None:
         feat_extract_norm="layer",  # as XLS-R: attention-mask aware, so padding-invariant
         do_stable_layer_norm=True,
         num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=4,
+        num_conv_pos_embedding_groups=POSITION_CONV_GROUPS,
         mask_time_prob=0.0,
         layerdrop=0.0,
     )

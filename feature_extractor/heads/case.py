@@ -135,8 +135,10 @@ class CaseCompressConcatHead(CaseHead):
 @register_head("case_attention")
 class CaseAttentionHead(CaseHead):
     alignment_kind, combine_kind = "attention", "add"
+    divisible = (("width", "num_heads"),)  # attention splits the width among its heads
 
 
 @register_head("case_attention_concat")
 class CaseAttentionConcatHead(CaseHead):
     alignment_kind, combine_kind = "attention", "concat"
+    divisible = (("width", "num_heads"),)

@@ -37,6 +37,7 @@ class CrossAttentionLayer(nn.Module):
 @register_head("mmm_cross_attention")
 class MmmCrossAttentionHead(nn.Module):
     modalities = "at"  # the encoders this head reads (t text, a audio)
+    divisible = (("width", "num_heads"),)  # attention splits the width among its heads
 
     def __init__(
         self,

@@ -22,6 +22,7 @@ from feature_extractor.heads.mixer_blocks import Mixer
 @register_head("tensor_mixer")
 class TensorMixerHead(nn.Module):
     modalities = "at"  # the encoders this head reads (t text, a audio)
+    divisible = (("proj_dim", "patch_size"),)  # checked by heads/options.py
 
     def __init__(
         self,
@@ -40,8 +41,6 @@ class TensorMixerHead(nn.Module):
         physio_width: int = 32,
     ):
         super().__init__()
-        if proj_dim % patch_size:
-            raise ValueError(f"tensor_mixer: proj_dim={proj_dim} must be a multiple of patch_size={patch_size}")
         self.patch_size = patch_size
         self.audio_proj = nn.Sequential(nn.Linear(audio_dim, proj_dim), nn.LayerNorm(proj_dim))
         self.text_proj = nn.Sequential(nn.Linear(text_dim, proj_dim), nn.LayerNorm(proj_dim))
