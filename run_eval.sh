@@ -4,13 +4,24 @@
 # (accuracy / weighted-F1 / macro-F1, in %). Full outputs (metrics.json, classification report,
 # confusion matrix, predictions.csv) go to $EVAL_OUT/<checkpoint name>/.
 #   DATA=data/demo_features.pkl CHECKPOINTS=model_checkpoints SPLIT=test EVAL_OUT=runs/eval ./run_eval.sh
+# Relative paths given in DATA, CHECKPOINTS and EVAL_OUT are read from the folder you run it in;
+# the defaults are the repository's own files.
 set -euo pipefail
+caller="$PWD"
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-data="${DATA:-data/demo_features.pkl}"
-checkpoints="${CHECKPOINTS:-model_checkpoints}"
+# $1 when set (relative to the caller's folder), else the repository path $2
+given_or_default() {
+  case "$1" in
+    "") printf '%s' "$2" ;;
+    /*) printf '%s' "$1" ;;
+    *) printf '%s/%s' "$caller" "$1" ;;
+  esac
+}
+data="$(given_or_default "${DATA:-}" data/demo_features.pkl)"
+checkpoints="$(given_or_default "${CHECKPOINTS:-}" model_checkpoints)"
 split="${SPLIT:-test}"
-eval_out="${EVAL_OUT:-runs/eval}"
+eval_out="$(given_or_default "${EVAL_OUT:-}" runs/eval)"
 if [ -x .venv/bin/python ]; then py=.venv/bin/python; else py=python3; fi
 export COMET_AUTO_LOG_ENV_DETAILS=false COMET_ERROR_TRACKING_ENABLE=false
 

@@ -54,17 +54,20 @@ def max_speakers(dialogues) -> int:
     return max(len(set(d["speakers"])) for d in dialogues)
 
 
-def prepare_dialogue(dialogue: dict, modality: str, num_speakers: int, wp: int, wf: int,
+def prepare_dialogue(dialogue: dict, modality: str, speaker_limit: int | None, wp: int, wf: int,
                      speaker_map=()) -> DialogueTensors:
+    """`speaker_limit`: the most speakers the model's relation scheme handles (graph.speaker_limit);
+    None = any number."""
     speakers = list(dialogue["speakers"])
     try:
         speaker_index = torch.from_numpy(speaker_indices(speakers, speaker_map))
     except ValueError as error:
         raise ValueError(f"dialogue {dialogue['dialogue_id']!r}: {error}") from None
-    if int(speaker_index.max()) >= num_speakers:
+    if speaker_limit is not None and int(speaker_index.max()) >= speaker_limit:
         raise ValueError(
             f"dialogue {dialogue['dialogue_id']!r} has {int(speaker_index.max()) + 1} speakers; "
-            f"the model handles at most {num_speakers} (num_speakers)")
+            f"the model handles at most {speaker_limit} (num_speakers; relations=speaker_pair has weights "
+            "per speaker index, same_other works for any number)")
     return DialogueTensors(
         dialogue_id=dialogue["dialogue_id"],
         segment_ids=list(dialogue["segment_ids"]),
@@ -77,8 +80,8 @@ def prepare_dialogue(dialogue: dict, modality: str, num_speakers: int, wp: int, 
     )
 
 
-def prepare_dialogues(dialogues, modality, num_speakers, wp, wf, speaker_map=()) -> list:
-    return [prepare_dialogue(d, modality, num_speakers, wp, wf, speaker_map) for d in dialogues]
+def prepare_dialogues(dialogues, modality, speaker_limit, wp, wf, speaker_map=()) -> list:
+    return [prepare_dialogue(d, modality, speaker_limit, wp, wf, speaker_map) for d in dialogues]
 
 
 def collate(items) -> Batch:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cgnn.batching import prepare_dialogues
 from cgnn.conversation_pickle import modality_dims
+from cgnn.graph import speaker_limit
 from cgnn.model import ContextualGNN, ModelConfig
 from erc_core.config import from_dict
 from erc_core.errors import UserError
@@ -35,11 +36,16 @@ class Stage3Checkpoint:
     info: dict              # the whole config.json
     path: Path
 
+    @property
+    def speaker_limit(self) -> int | None:
+        """The most speakers a dialogue may have for this model; None = any number."""
+        return speaker_limit(self.model_config.relations, self.num_speakers)
+
     def prepare(self, dialogues, source="data") -> list:
-        """Dialogues as this model reads them: its modality, speaker count, window and speaker map."""
+        """Dialogues as this model reads them: its modality, speaker limit, window and speaker map."""
         config = self.model_config
         try:
-            return prepare_dialogues(dialogues, self.modality, self.num_speakers, config.wp, config.wf,
+            return prepare_dialogues(dialogues, self.modality, self.speaker_limit, config.wp, config.wf,
                                      config.speaker_map)
         except ValueError as error:
             raise CheckpointMismatchError(f"{source}: {error}") from None

@@ -16,7 +16,7 @@ import numpy as np
 
 from cgnn.safe_unpickle import safe_load
 from erc_core.errors import UserError
-from erc_core.files import atomic_open, write_json
+from erc_core.files import atomic_open, file_sha256, write_json
 
 FORMAT_NAME = "kemdy-erc-conversations"
 FORMAT_VERSION = 1
@@ -56,7 +56,12 @@ class ConversationSet:
 
 
 def write_conversations(path, dialogues, label_names, config, feature_dims=None) -> ConversationSet:
-    """Validate `dialogues` and write them to `path` (atomically), plus `<path>.config.json`."""
+    """Validate `dialogues` and write them to `path` (atomically), plus `<path>.config.json`.
+
+    The old sidecar goes once the new pickle is complete, right before it takes its name, and the
+    new sidecar records the pickle's SHA-256: a kill between the two renames leaves a pickle
+    without a sidecar, never a sidecar describing another pickle (`sidecar_matches`); a failed
+    write leaves the previous pair as it was."""
     path = Path(path)
     payload = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "label_names": list(label_names),
                "feature_dims": feature_dims, "config": _plain_json(config, path),
@@ -64,7 +69,9 @@ def write_conversations(path, dialogues, label_names, config, feature_dims=None)
     data = validate(payload, source=str(path), derive_feature_dims=feature_dims is None)
     with atomic_open(path, "wb") as handle:
         pickle.dump(data.to_payload(), handle, protocol=4)
-    write_json(config_path(path), _summary(data))
+        handle.flush()
+        config_path(path).unlink(missing_ok=True)
+    write_json(config_path(path), {**_summary(data), "pickle_sha256": file_sha256(path)})
     return data
 
 
@@ -78,6 +85,19 @@ def read_conversations(path) -> ConversationSet:
 def config_path(path) -> Path:
     path = Path(path)
     return path.with_name(path.name + ".config.json")
+
+
+def sidecar_matches(path) -> bool:
+    """True when `<path>.config.json` exists and describes the pickle now at `path` (by SHA-256;
+    a sidecar from before the hash was recorded counts when both files exist)."""
+    path, sidecar = Path(path), config_path(path)
+    if not (path.is_file() and sidecar.is_file()):
+        return False
+    try:
+        recorded = json.loads(sidecar.read_text(encoding="utf-8")).get("pickle_sha256")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return False
+    return recorded is None or recorded == file_sha256(path)
 
 
 def _summary(data: ConversationSet) -> dict:
@@ -306,21 +326,29 @@ def resolve_modality(modality: str, available) -> list:
     """Feature names a modality string stands for: `all` = every one-letter feature of the pickle in
     its order (a COGMEN import: t, at, atv; a stage-2 pickle: t, a, p, not the derived `fused`), or
     its only feature; an exact name (`fused`); else one-letter names concatenated in the order
-    written (`at` -> [a, t])."""
-    available = list(available)
+    written (`at` -> [a, t]). `available`: feature names, or a dict name -> array or width; a
+    feature of width 0 carries nothing: `all` leaves it out, naming it is an error."""
+    empty = [name for name, value in available.items() if _width(value) == 0] if isinstance(available, dict) else []
+    present = [name for name in available if name not in empty]
     if modality == "all":
-        letters = [name for name in available if len(name) == 1]
-        if letters or len(available) == 1:
-            return letters or available
-        raise ValueError(f"modality 'all': no one-letter features in {available}; name one of them")
-    if modality in available:
-        return [modality]
-    letters = list(modality or "")
-    if letters and len(set(letters)) == len(letters) and all(x in available for x in letters):
-        return letters
+        letters = [name for name in present if len(name) == 1]
+        if letters or len(present) == 1:
+            return letters or present
+        raise ValueError(f"modality 'all': no one-letter features in {present}; name one of them")
+    names = [modality] if modality in available else list(modality or "")
+    if empty and set(names) & set(empty):
+        raise ValueError(f"modality {modality!r}: feature(s) {', '.join(sorted(set(names) & set(empty)))} "
+                         f"have width 0 (empty); features present: {', '.join(present)}")
+    if names and len(set(names)) == len(names) and all(x in available for x in names):
+        return names
     raise ValueError(
-        f"modality {modality!r} is not available; features present: {', '.join(available)}. "
+        f"modality {modality!r} is not available; features present: {', '.join(present)}. "
         "Give one feature name (e.g. 'fused') or one-letter names concatenated (e.g. 'at').")
+
+
+def _width(value):
+    """A feature's width from its [n, d] array or its recorded width (None = not known)."""
+    return value.shape[1] if hasattr(value, "shape") else value
 
 
 def modality_matrix(dialogue: dict, modality: str) -> np.ndarray:

@@ -23,7 +23,10 @@ def labelled_points(data, modality: str, split: str):
     dialogues = data.dialogues if split == "all" else data.in_split(split)
     if not dialogues:
         raise UserError(f"{data.source}: no dialogues in split {split!r}")
-    resolve_modality(modality, data.feature_dims)
+    try:
+        resolve_modality(modality, data.feature_dims)
+    except ValueError as error:
+        raise UserError(f"{data.source}: --modality {modality}: {error}") from None
     features = np.concatenate([modality_matrix(d, modality) for d in dialogues])
     labels = np.concatenate([d["labels"] for d in dialogues])
     keep = labels >= 0
@@ -39,16 +42,25 @@ def embed(features: np.ndarray, seed: int, perplexity: float) -> np.ndarray:
     return TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(standard)
 
 
-def draw(argv) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="conversation pickle")
-    parser.add_argument("--modality", default="fused", help="features to map: a, t, at, fused, ... (default fused)")
-    parser.add_argument("--split", default="all", choices=("all", *SPLITS))
+    parser.add_argument("--modality", default="fused",
+                        help="features to map: a, t, at, fused, all (the features present) (default: %(default)s)")
+    parser.add_argument("--split", default="all", choices=("all", *SPLITS),
+                        help="utterances of this split only; all = every split (default: %(default)s)")
     parser.add_argument("--out", required=True, help="PNG file to write")
-    parser.add_argument("--max-points", type=int, default=3000)
-    parser.add_argument("--perplexity", type=float, default=30.0)
-    parser.add_argument("--seed", type=int, default=0)
-    args = add_common_flags(parser).parse_args(argv)
+    parser.add_argument("--max-points", type=int, default=3000,
+                        help="at most this many labelled utterances, a seeded random subset (default: %(default)s)")
+    parser.add_argument("--perplexity", type=float, default=30.0,
+                        help="t-SNE perplexity, capped at (points - 1) / 3 (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the subset and of t-SNE (default: %(default)s)")
+    return add_common_flags(parser)
+
+
+def draw(argv) -> int:
+    args = build_parser().parse_args(argv)
     quiet_libraries(args.verbose)
     data = read_conversations(args.data)
     features, labels = labelled_points(data, args.modality, args.split)

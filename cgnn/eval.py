@@ -1,24 +1,27 @@
 """Evaluate a stage-3 checkpoint on one split of a conversation pickle.
 
-    kemdy-stage3-eval --checkpoint model_checkpoints/demo_stage3_at --data data/demo_features.pkl \
-        --split test --out runs/eval/demo_stage3_at          (or: kemdy-stage3-eval ...)
+    kemdy-stage3-eval --checkpoint model_checkpoints/demo_stage3_at --data data/demo_features.pkl --split test
+    python -m cgnn.eval --checkpoint model_checkpoints/demo_stage3_at --data data/demo_features.pkl --out runs/eval/at
 
-Writes metrics.json, classification_report.txt, confusion_matrix.png and predictions.csv (one row
-per utterance: dialogue, segment id, speaker, gold, predicted, one probability column per class;
-erc_core/evaluation_report.py) and prints one summary line. Runs on CPU by default, whatever device the checkpoint was trained
-on. A checkpoint / pickle mismatch (labels, features, widths, speakers) is refused with a message."""
+Writes, into --out (default runs/eval/<checkpoint name>_<split> under the current folder, never
+inside the checkpoint): metrics.json, classification_report.txt, confusion_matrix.png and predictions.csv
+(one row per utterance: dialogue, segment id, speaker, gold, predicted, one probability column per
+class; erc_core/evaluation_report.py). Prints one summary line. Runs on CPU by default, whatever
+device the checkpoint was trained on. A checkpoint / pickle mismatch (labels, features, widths,
+speakers) is refused with a message."""
 
-import argparse
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from cgnn.arguments import eval_parser as build_parser  # the parser lives in a torch-free module
 from cgnn.checkpoint import check_compatible, load_checkpoint
-from cgnn.conversation_pickle import SPLITS, read_conversations
+from cgnn.conversation_pickle import read_conversations
 from cgnn.predict_core import logits_by_dialogue
-from erc_core.cli import add_common_flags, quiet_libraries, run_command
+from erc_core.cli import quiet_libraries, run_command
 from erc_core.device import choose_device
 from erc_core.errors import UserError
 from erc_core.evaluation_report import write_evaluation
@@ -40,13 +43,24 @@ def evaluate_checkpoint(checkpoint_dir, data_path, split="test", out=None, devic
 
     gold = np.concatenate([item.labels.numpy() for item in items])
     rows = [(item.dialogue_id, segment, item.speakers[i]) for item in items for i, segment in enumerate(item.segment_ids)]
-    out = Path(out) if out else Path(checkpoint_dir) / f"eval_{split}"
+    out = Path(out) if out else default_out(checkpoint_dir, split)
     extra = {"checkpoint": str(checkpoint_dir), "data": str(data_path), "split": split,
              "modality": checkpoint.modality, "dialogues": len(items),
              "checkpoint_provenance": checkpoint.info.get("provenance"),
              "data_provenance": data.config.get("provenance"), "provenance": run_provenance(device=device)}
     return write_evaluation(out, f"{Path(checkpoint_dir).name} / {split}", checkpoint.label_names, rows, gold,
                             np.concatenate(probabilities), extra)
+
+
+def default_out(checkpoint_dir, split) -> Path:
+    """runs/eval/<checkpoint name>_<split> under the current folder (git ignores runs/ in the
+    checkout): a shipped checkpoint stays as shipped."""
+    return Path("runs", "eval", f"{checkpoint_name(checkpoint_dir)}_{split}")
+
+
+def checkpoint_name(checkpoint_dir) -> str:
+    """The folder's name as given (`.` and `..` spelled out; a symlink keeps its own name)."""
+    return Path(os.path.abspath(checkpoint_dir)).name
 
 
 def summary_line(name, result) -> str:
@@ -58,22 +72,10 @@ def summary_line(name, result) -> str:
 
 
 def _main(argv) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", required=True, help="folder with model.safetensors + config.json")
-    parser.add_argument("--data", required=True, help="conversation pickle")
-    parser.add_argument("--split", default="test", choices=SPLITS)
-    parser.add_argument("--out", help="output folder (default: <checkpoint>/eval_<split>)")
-    parser.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, ...")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--quiet", action="store_true", help="print only the summary line")
-    add_common_flags(parser)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     quiet_libraries(args.verbose)
     result = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.out, args.device, args.batch_size)
-    if not args.quiet and result.get("n"):
-        gold_path = Path(args.out or Path(args.checkpoint) / f"eval_{args.split}")
-        print((gold_path / "classification_report.txt").read_text(encoding="utf-8"))
-    print(summary_line(Path(args.checkpoint).name, result))
+    print(summary_line(checkpoint_name(args.checkpoint), result))
     return 0
 
 

@@ -41,6 +41,13 @@ def num_relations(scheme: str, num_speakers: int) -> int:
     return 4 if scheme == "same_other" else 2 * num_speakers * num_speakers
 
 
+def speaker_limit(scheme: str, num_speakers: int) -> int | None:
+    """The most speakers a dialogue may have under `scheme`: `speaker_pair` has weights for speaker
+    indices 0..S-1 only; `same_other` compares speakers and works for any count (None)."""
+    _check_scheme(scheme)
+    return num_speakers if scheme == "speaker_pair" else None
+
+
 def speaker_indices(speakers, speaker_map=()) -> np.ndarray:
     """Speaker names -> indices: by first appearance, or by position in a fixed `speaker_map`."""
     names = np.asarray(speakers, dtype=object).astype(str)

@@ -20,26 +20,36 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from cgnn.batching import iterate_batches, max_speakers, prepare_dialogues
 from cgnn.checkpoint import save_checkpoint
 from cgnn.config import Stage3Config
 from cgnn.conversation_pickle import concrete_modality, modality_dims, read_conversations
+from cgnn.graph import speaker_limit
 from cgnn.model import ContextualGNN
 from cgnn.predict_core import logits_by_dialogue
+from cgnn.train_state import (
+    STATE_FILE,
+    check_same_run,
+    error_line,
+    load_train_state,
+    run_identity,
+    save_train_state,
+)
 from erc_core.cli import parse_config_command, run_command
 from erc_core.config import to_dict
 from erc_core.device import single_device
 from erc_core.errors import UserError
-from erc_core.files import atomic_path, write_json
+from erc_core.files import file_sha256, write_json
 from erc_core.metrics import classification_metrics, headline
 from erc_core.plots import save_learning_curves
+from erc_core.progress import progress as show_progress
+from erc_core.progress import write_line
 from erc_core.provenance import run_provenance
 from erc_core.run_dir import prepare_run_dir
 from erc_core.tracking import start_tracker
+from erc_core.weights import load_state_strict
 
-STATE_FILE = "train_state.pt"
 RUN_FILES = ("model.safetensors", "config.json", "metrics.json", STATE_FILE, "learning_curves.png", "comet")
 
 
@@ -118,6 +128,7 @@ class _Run:
     device: torch.device
     weights: object            # class weights tensor or None
     checkpoint_info: dict
+    identity: dict             # what a resume must share with this run (cgnn.train_state)
 
 
 @dataclasses.dataclass
@@ -130,7 +141,6 @@ class _Progress:
 
 
 def train(config: Stage3Config) -> dict:
-    _check_ranges(config)
     started = time.time()
     out = prepare_run_dir(config.run_dir, resume=config.resume, overwrite=config.overwrite,
                           produced=RUN_FILES, resume_from=STATE_FILE)
@@ -154,18 +164,23 @@ def train(config: Stage3Config) -> dict:
 
 
 def _epochs(run: _Run, progress: _Progress, tracker) -> None:
+    """The epochs still to run, with progress by the toolkit's convention (erc_core/progress.py:
+    trainer.progress_bar null = a bar on a terminal and a line every trainer.progress_every_s
+    seconds in a log file) and the one-line epoch summary every print_every_n_epochs."""
     trainer = run.config.trainer
-    show_bar = trainer.progress_bar if trainer.progress_bar is not None else sys.stderr.isatty()
-    bar = tqdm(range(progress.epoch + 1, trainer.max_epochs + 1), desc="stage 3", disable=not show_bar,
-               file=sys.stderr, leave=False)
-    for epoch in bar:
-        if should_stop(trainer, progress):
-            break  # checked first, so a resumed run that had stopped stays stopped
-        row = _train_one_epoch(run, progress, epoch)
-        tracker.log_metrics(row, step=epoch)
-        if epoch % trainer.print_every_n_epochs == 0 or epoch == trainer.max_epochs or should_stop(trainer, progress):
-            tqdm.write(_epoch_line(row, progress, trainer.max_epochs), file=sys.stdout)
-    bar.close()
+    epochs = show_progress(range(progress.epoch + 1, trainer.max_epochs + 1), desc="stage 3 epochs",
+                           initial=progress.epoch, mode=trainer.progress_bar, every_s=trainer.progress_every_s)
+    try:
+        for epoch in epochs:
+            if should_stop(trainer, progress):
+                break  # checked first, so a resumed run that had stopped stays stopped
+            row = _train_one_epoch(run, progress, epoch)
+            tracker.log_metrics(row, step=epoch)
+            if epoch % trainer.print_every_n_epochs == 0 or epoch == trainer.max_epochs \
+                    or should_stop(trainer, progress):
+                write_line(_epoch_line(row, progress, trainer.max_epochs))
+    finally:
+        epochs.close()
 
 
 def _epoch_line(row: dict, progress: _Progress, max_epochs: int) -> str:
@@ -206,15 +221,6 @@ def build_scheduler(optimizer, optim, total_steps: int):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def _check_ranges(config: Stage3Config) -> None:
-    for key, value, minimum in (("trainer.max_epochs", config.trainer.max_epochs, 1),
-                                ("data.batch_size", config.data.batch_size, 1),
-                                ("trainer.print_every_n_epochs", config.trainer.print_every_n_epochs, 1),
-                                ("model.hidden", config.model.hidden, 1)):
-        if value < minimum:
-            raise UserError(f"{key}={value}: expected an integer >= {minimum}")
-
-
 def _setup(config: Stage3Config) -> _Run:
     set_seed(config.seed, config.trainer.deterministic)
     device = single_device(config.trainer.accelerator, config.trainer.devices)
@@ -233,8 +239,9 @@ def _setup(config: Stage3Config) -> _Run:
                 num_speakers=speakers, train_config=to_dict(config),
                 data={"path": str(config.data.path), "pickle_config": data.config},
                 provenance=run_provenance(config.seed, device))
+    identity = run_identity(config, file_sha256(config.data.path), dims, data.label_names, speakers)
     return _Run(config, data, splits, model, optimizer, scheduler, np.random.default_rng(config.seed),
-                device, weights, info)
+                device, weights, info, identity)
 
 
 def _train_one_epoch(run: _Run, progress, epoch: int) -> dict:
@@ -290,8 +297,9 @@ def _prepared_splits(data, config: Stage3Config, speakers) -> dict:
                             "train and dev splits (dev drives model selection)")
     if config.data.max_train_dialogues:
         splits["train"] = splits["train"][: config.data.max_train_dialogues]
-    window = config.model
-    return {name: prepare_dialogues(dialogues, config.data.modality, speakers, window.wp, window.wf, window.speaker_map)
+    model = config.model
+    limit = speaker_limit(model.relations, speakers)
+    return {name: prepare_dialogues(dialogues, config.data.modality, limit, model.wp, model.wf, model.speaker_map)
             for name, dialogues in splits.items()}
 
 
@@ -302,23 +310,27 @@ def _save_state(path, run: _Run, progress: _Progress) -> None:
     """Everything to continue the run; tensors and plain values only (torch.load weights_only)."""
     state = {"model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
              "scheduler": run.scheduler.state_dict(), "numpy_rng": run.rng.bit_generator.state,
-             "torch_rng": torch.get_rng_state(), "progress": dataclasses.asdict(progress)}
+             "torch_rng": torch.get_rng_state(), "progress": dataclasses.asdict(progress), "run": run.identity}
     if torch.cuda.is_available():
         state["cuda_rng"] = torch.cuda.get_rng_state_all()
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    save_train_state(path, state)
 
 
 def _restore(path, run: _Run) -> _Progress:
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    run.model.load_state_dict(state["model"])
-    run.optimizer.load_state_dict(state["optimizer"])
-    run.scheduler.load_state_dict(state["scheduler"])
-    run.rng.bit_generator.state = state["numpy_rng"]
-    torch.set_rng_state(state["torch_rng"])
-    if "cuda_rng" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda_rng"])
-    return _Progress(**state["progress"])
+    state = load_train_state(path)
+    check_same_run(path, state.get("run"), run.identity)
+    load_state_strict(run.model, state["model"], str(path))
+    try:
+        run.optimizer.load_state_dict(state["optimizer"])
+        run.scheduler.load_state_dict(state["scheduler"])
+        run.rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        if "cuda_rng" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        return _Progress(**state["progress"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise UserError(f"{path}: the saved optimizer / scheduler / progress do not fit this run "
+                        f"({error_line(error)}); start anew (overwrite=true or another run_dir)") from None
 
 
 # ---------------------------------------------------------------- command line

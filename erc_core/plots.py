@@ -52,26 +52,32 @@ def save_confusion_matrix(matrix, label_names, path, title="") -> None:
 def save_learning_curves(history, path, title="", best_epoch=None) -> None:
     """Loss (train and dev, where recorded) and dev weighted-F1 per epoch; `history` rows hold
     'epoch' and any of 'train_loss', 'dev_loss', 'dev_weighted_f1'."""
+    _save(learning_curves_figure(history, title, best_epoch), path)
+
+
+def learning_curves_figure(history, title="", best_epoch=None):
+    from matplotlib.ticker import MaxNLocator
+
     figure = _figure(9, 3.4)
     loss_axes, f1_axes = figure.subplots(1, 2)
     for key, label in (("train_loss", "train"), ("dev_loss", "dev")):
         points = [(row["epoch"], row[key]) for row in history if row.get(key) is not None]
         if points:
             loss_axes.plot(*zip(*points), marker=".", label=label)
-    loss_axes.set_xlabel("epoch")
-    loss_axes.set_ylabel("loss")
-    loss_axes.legend()
     points = [(row["epoch"], 100 * row["dev_weighted_f1"]) for row in history if row.get("dev_weighted_f1") is not None]
     if points:
-        f1_axes.plot(*zip(*points), marker=".", color="tab:green")
-    if best_epoch is not None:
-        for axes in (loss_axes, f1_axes):
-            axes.axvline(best_epoch, color="grey", linestyle=":", label="best dev epoch")
-    f1_axes.set_xlabel("epoch")
-    f1_axes.set_ylabel("dev weighted-F1 (%)")
+        f1_axes.plot(*zip(*points), marker=".", color="tab:green", label="dev")
+    for axes, ylabel in ((loss_axes, "loss"), (f1_axes, "dev weighted-F1 (%)")):
+        if best_epoch is not None:
+            axes.axvline(best_epoch, color="grey", linestyle=":", label=f"best dev epoch ({best_epoch})")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+        axes.set_xlabel("epoch")
+        axes.set_ylabel(ylabel)
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend(fontsize=8)
     if title:
         figure.suptitle(title, fontsize=10)
-    _save(figure, path)
+    return figure
 
 
 def save_embedding_map(points, labels, label_names, path, title="") -> None:
@@ -95,23 +101,43 @@ def save_embedding_map(points, labels, label_names, path, title="") -> None:
     _save(figure, path)
 
 
-def save_seed_plot(values_by_config: dict, path, ylabel="test weighted-F1 (%)", title="") -> None:
-    """One box per config over its runs (seeds x folds), each run drawn as a point on top
-    (horizontal jitter from a fixed seed, so the figure is reproducible). `values_by_config`:
-    config name -> list of values, drawn in the dict's order."""
-    names = list(values_by_config)
-    figure = _figure(1.6 + 1.1 * len(names), 4.0)
+SEED_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+
+
+def save_seed_plot(runs_by_config: dict, path, ylabel="test weighted-F1 (%)", title="") -> None:
+    _save(seed_plot_figure(runs_by_config, ylabel, title), path)
+
+
+def seed_plot_figure(runs_by_config: dict, ylabel="test weighted-F1 (%)", title=""):
+    """One box per config over its runs, each run drawn as a point on top: its colour is its fold,
+    its marker its seed, both named in the legend (horizontal jitter from a fixed seed, so the
+    figure is reproducible). `runs_by_config`: config name -> list of {'value', 'seed', 'fold'}
+    (fold None = the data's own split), drawn in the dict's order."""
+    from matplotlib.lines import Line2D
+
+    names = list(runs_by_config)
+    figure = _figure(3.2 + 1.1 * len(names), 4.0)
     axes = figure.subplots()
-    data = [np.asarray(values_by_config[name], dtype=float) for name in names]
+    data = [np.asarray([run["value"] for run in runs_by_config[name]], dtype=float) for name in names]
     axes.boxplot(data, positions=range(1, len(names) + 1), widths=0.5, showfliers=False,
                  medianprops={"color": "black"})
+    runs = [run for name in names for run in runs_by_config[name]]
+    folds = sorted({run["fold"] for run in runs}, key=lambda f: -1 if f is None else f)
+    seeds = sorted({run["seed"] for run in runs})
+    colour = {fold: f"C{i % 10}" for i, fold in enumerate(folds)}
+    marker = {seed: SEED_MARKERS[i % len(SEED_MARKERS)] for i, seed in enumerate(seeds)}
     jitter = np.random.default_rng(0)
-    for position, values in enumerate(data, start=1):
-        axes.scatter(position + jitter.uniform(-0.12, 0.12, size=values.size), values, s=14, alpha=0.7,
-                     color="tab:blue", zorder=3)
+    for position, name in enumerate(names, start=1):
+        for run in runs_by_config[name]:
+            axes.scatter(position + jitter.uniform(-0.12, 0.12), run["value"], s=20, alpha=0.8, zorder=3,
+                         color=colour[run["fold"]], marker=marker[run["seed"]])
+    handles = [Line2D([], [], linestyle="", marker="o", color=colour[f], label=f"fold {f}") for f in folds
+               if f is not None]
+    handles += [Line2D([], [], linestyle="", marker=marker[s], color="grey", label=f"seed {s}") for s in seeds]
+    axes.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     axes.set_xticks(range(1, len(names) + 1), names, rotation=20 if len(names) > 4 else 0)
     axes.set_ylabel(ylabel)
     axes.grid(axis="y", alpha=0.3)
     if title:
         axes.set_title(title, fontsize=10)
-    _save(figure, path)
+    return figure

@@ -79,7 +79,7 @@ class Experiment:
                 key, folder, ref, self.config.stage3_overrides, pickle_path))
         if "logreg" in self.config.baselines:
             self._finished_or_run(RunKey("logreg", seed, fold.fold), lambda key, folder: stages.run_logreg(
-                key, folder, pickle_path, self.logreg_modality, self.config.logreg.c_grid))
+                key, folder, pickle_path, self.logreg_modality, self.config.logreg.c_grid, self.out / "logreg"))
 
     def _stage1_and_2(self, seed: int, fold) -> Path:
         """Stage 1 (seed S) on the fold's index, then stage 2 into <run_dir>/features/<cell>.pkl.
@@ -139,9 +139,10 @@ class Experiment:
         write_text(self.out / "summary.md", summary_markdown(f"Runner: {self.out.name}", self._context(rows),
                                                              summary, paired, rows, folds))
         if rows:
-            values = {name: [100 * r["test_weighted_f1"] for r in rows if r["config"] == name
-                             and r["test_weighted_f1"] is not None] for name in names}
-            save_seed_plot(values, self.out / "seeds.png", title=f"{self.out.name}: test weighted-F1 per run")
+            runs = {name: [{"value": 100 * r["test_weighted_f1"], "seed": r["seed"], "fold": r["fold"]}
+                           for r in rows if r["config"] == name and r["test_weighted_f1"] is not None]
+                    for name in names}
+            save_seed_plot(runs, self.out / "seeds.png", title=f"{self.out.name}: test weighted-F1 per run")
         return {"rows": rows, "summary": summary, "paired": paired}
 
     def _context(self, rows) -> list:
@@ -200,8 +201,10 @@ def _describe(git: dict) -> str:
 
 
 def _pickle_finished(path: Path) -> bool:
-    """write_conversations writes the pickle, then its .config.json (both atomically)."""
-    return path.is_file() and path.with_name(path.name + ".config.json").is_file()
+    """write_conversations writes the pickle, then its .config.json with the pickle's SHA-256."""
+    from cgnn.conversation_pickle import sidecar_matches
+
+    return sidecar_matches(path)
 
 
 def run_experiment(config: RunnerConfig) -> dict:

@@ -2,10 +2,12 @@
 the stage's own config file and overrides, into the stage's own run folder. Each returns the
 finished run's record (erc_experiments.runs)."""
 
+import json
 import time
+from pathlib import Path
 
 from erc_core.config import load_config, to_dict
-from erc_experiments.runs import RunKey, write_record
+from erc_experiments.runs import RECORD_FILE, RunKey, write_record
 
 PER_RUN_KEYS = ("run_dir", "seed", "data.path", "data.index", "data.feature_cache", "overwrite", "resume")
 
@@ -71,16 +73,37 @@ def run_stage2(stage1_folder, index_dir, out, feature_cache, threads) -> float:
     return time.time() - started
 
 
-def run_logreg(key: RunKey, folder, pickle_path, modality: str, c_grid) -> dict:
-    """The context-free logistic regression on the run's pickle; metrics.json + run.json."""
-    from cgnn.context_free_baseline import fit_context_free_baseline
+def run_logreg(key: RunKey, folder, pickle_path, modality: str, c_grid, fits_folder) -> dict:
+    """The context-free logistic regression on the run's pickle; metrics.json + run.json. It does
+    not depend on the seed, so it is fitted once per pickle: a finished fit of the same file (by
+    SHA-256) in another run folder under `fits_folder` (<run_dir>/logreg) is reused."""
+    from cgnn import context_free_baseline
     from cgnn.conversation_pickle import read_conversations
-    from erc_core.files import write_json
+    from erc_core.files import file_sha256, write_json
     from erc_core.provenance import run_provenance
 
     started = time.time()
-    result = fit_context_free_baseline(read_conversations(pickle_path), modality, c_grid=c_grid)
-    write_json(folder / "metrics.json", {"status": "finished", "data": str(pickle_path),
+    digest = file_sha256(pickle_path)
+    result = earlier_logreg_fit(fits_folder, digest) or {
+        **context_free_baseline.fit_context_free_baseline(read_conversations(pickle_path), modality, c_grid=c_grid),
+        "fitted_in": str(folder)}
+    write_json(folder / "metrics.json", {"status": "finished", "data": str(pickle_path), "data_sha256": digest,
                                          "provenance": run_provenance(key.seed), **result})
     return write_record(key, folder, dev=result.get("dev"), test=result.get("test"), seconds=time.time() - started,
-                        extra={"kind": "logreg", "data": str(pickle_path), "chosen": result["chosen"]})
+                        extra={"kind": "logreg", "data": str(pickle_path), "chosen": result["chosen"],
+                               "fitted_in": result["fitted_in"]})
+
+
+LOGREG_RESULT_KEYS = ("dev", "test", "chosen", "grid", "modality", "seconds", "fitted_in")
+
+
+def earlier_logreg_fit(fits_folder, digest: str) -> dict | None:
+    """The result of a finished logreg run on the pickle with SHA-256 `digest`, or None. The
+    runner's manifest already guarantees the same modality and C grid for every run there."""
+    for metrics_path in sorted(Path(fits_folder).glob("*/metrics.json")):
+        if not (metrics_path.parent / RECORD_FILE).is_file():
+            continue  # not finished
+        metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+        if metrics.get("data_sha256") == digest and "fitted_in" in metrics:
+            return {name: metrics.get(name) for name in LOGREG_RESULT_KEYS}
+    return None

@@ -121,7 +121,6 @@ def test_predict_core_matches_eval(trained, tmp_path):
     (dict(label_names=["neutral", "sad", "angry"]), "label_names .* differ from checkpoint"),
     (dict(dims={"a": 7, "t": 5}), r"feature widths \{'a': 7, 't': 5\} .* differ"),
     (dict(dims={"t": 5}), r"needs modality 'at' is not available; features present: t"),
-    (dict(speakers=3), "has 3 speakers; the model handles at most 2"),
 ])
 def test_eval_rejects_a_mismatched_pickle(trained, tmp_path, capsys, change, message):
     _, run, _ = trained

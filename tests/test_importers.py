@@ -216,3 +216,46 @@ def test_the_import_command_takes_a_dev_id_file_and_records_the_rule(tmp_path, c
     default = tmp_path / "default.pkl"
     assert import_features.main(["--format", "cogmen", "--labels", "iemocap_4", str(source), str(default)]) == 0
     assert read_conversations(default).config["dev_rule"].startswith("the first 0.1 of train ids")
+
+
+@pytest.mark.parametrize("empty_visual", [
+    lambda n: np.zeros((n, 0), np.float32),                      # an [n, 0] array per dialogue
+    lambda n: [np.zeros(0, np.float32) for _ in range(n)],       # n empty vectors
+])
+def test_visual_slots_of_width_zero_are_left_out_and_reported(tmp_path, capsys, empty_visual):
+    fields = list(iemocap_like())
+    fields[5] = {vid: empty_visual(len(labels)) for vid, labels in fields[2].items()}
+    source, out = tmp_path / "iemo.pkl", tmp_path / "conv.pkl"
+    source.write_bytes(pickle.dumps(tuple(fields), protocol=2))
+    assert import_features.main(["--format", "cogmen", "--labels", "iemocap_4", str(source), str(out)]) == 0
+    assert "empty in the source, left out: v" in capsys.readouterr().out
+    data = read_conversations(out)
+    assert data.feature_dims == {"t": 4, "a": 3} and data.config["empty_features"] == ["v"]
+
+
+def test_modality_all_means_the_features_present_in_an_old_import_with_zero_width_visual(tmp_path):
+    from cgnn.conversation_pickle import concrete_modality, modality_matrix, write_conversations
+    from cgnn.embedding_map import labelled_points
+
+    dialogues, _ = import_cogmen_tuple(iemocap_like(), LABEL_SETS["iemocap_4"], "x.pkl")
+    for dialogue in dialogues:  # as the importer used to write it
+        dialogue["features"]["v"] = np.zeros((len(dialogue["labels"]), 0), np.float32)
+    data = write_conversations(tmp_path / "old.pkl", dialogues, LABEL_SETS["iemocap_4"], {})
+    assert data.feature_dims["v"] == 0
+    assert concrete_modality("all", data.feature_dims) == "ta"
+    assert modality_matrix(dialogues[0], "all").shape == (len(dialogues[0]["labels"]), 7)
+    features, _ = labelled_points(data, "all", "all")
+    assert features.shape[1] == 7
+    with pytest.raises(ValueError, match=r"modality 'v'.*width 0.*features present: t, a"):
+        concrete_modality("v", data.feature_dims)
+
+
+@pytest.mark.parametrize("value", ["-0.5", "1.5", "1", "nan"])
+def test_a_dev_fraction_outside_0_1_is_one_error_line(tmp_path, capsys, value):
+    source = tmp_path / "iemo.pkl"
+    source.write_bytes(pickle.dumps(iemocap_like(), protocol=2))
+    code = import_features.main(["--format", "cogmen", "--labels", "iemocap_4", "--dev-fraction", value,
+                                 str(source), str(tmp_path / "conv.pkl")])
+    assert code == 2 and not (tmp_path / "conv.pkl").exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --dev-fraction ") and "[0, 1)" in err[0], err

@@ -11,8 +11,8 @@ dict). Dev, by one of two rules, named in the import report and the pickle's con
 - otherwise the first 10 % of train_ids in the stored order, exactly as COGMEN's preprocess.py
   (`dev_size = int(len(trainVids) * 0.1)`; `trainVids[:dev_size]`; no sorting or shuffling). A
   set of ids has no order, so a set is sorted first. Speakers may be letters (M/F), ints or one-hot
-vectors (MELD); any of text/audio/visual may be empty everywhere (that feature is left out).
-Sentences (element 6) are not imported."""
+vectors (MELD); any of text/audio/visual may be empty everywhere, or of width 0 (that feature
+is left out). Sentences (element 6) are not imported."""
 
 import dataclasses
 
@@ -44,7 +44,7 @@ class ImportFormatError(UserError):
 class ImportReport:
     counts: dict                 # split -> number of dialogues
     features: list               # feature names imported
-    empty_features: list         # feature slots left out because they are empty everywhere
+    empty_features: list         # feature slots left out: empty (or of width 0) everywhere
     unassigned: list             # dialogue ids in the dicts but in neither train_ids nor test_ids
     dev_rule: str = ""           # how dev was chosen
 
@@ -109,7 +109,14 @@ def import_cogmen_tuple(fields, label_names, source, segment_ids=None, dev_fract
     return dialogues, ImportReport(counts, [name for name, _ in slots], empty, unassigned, dev_rule)
 
 
+def check_dev_fraction(value, key="dev_fraction") -> None:
+    if not 0 <= value < 1:  # NaN fails too
+        raise UserError(f"{key} {value}: expected a share of the train ids in [0, 1) (0 = no dev dialogues "
+                        "from train; the default is 0.1, COGMEN's rule)")
+
+
 def _fraction_dev(train_ids, test_ids, dev_fraction):
+    check_dev_fraction(dev_fraction)
     dev_size = int(len(train_ids) * dev_fraction)
     assignment = [(vid, "dev") for vid in train_ids[:dev_size]] + \
                  [(vid, "train") for vid in train_ids[dev_size:]] + [(vid, "test") for vid in test_ids]
@@ -237,7 +244,8 @@ def _has_rows(container, vid, name, source) -> bool:
         raise ImportFormatError(f"{source}: feature {name!r} must be a dict keyed by dialogue id, "
                                 f"got {type(container).__name__}")
     value = next((container[k] for k in (vid, str(vid), _text(vid)) if k in container), None)
-    return value is not None and len(value) > 0
+    # rows of width 0 (e.g. np.zeros((n, 0)) for "no video") carry nothing: the slot is empty
+    return value is not None and len(value) > 0 and any(np.size(row) for row in value)
 
 
 def _lookup(container, vid, what, where):

@@ -15,16 +15,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from cgnn.arguments import import_parser as build_parser  # the parser lives in a torch-free module
 from cgnn.conversation_pickle import write_conversations
 from cgnn.importers.cogmen_tuple import (
-    DEV_FRACTION,
     LABEL_SETS,
+    check_dev_fraction,
     check_dialogues,
     import_cogmen_tuple,
     load_cogmen_tuple,
 )
 from cgnn.importers.kemdy_cogmen import SOURCE_LABELS, import_kemdy_cogmen, load_kemdy_cogmen
-from erc_core.cli import add_common_flags, run_command
+from erc_core.cli import run_command
 from erc_core.errors import UserError
 from erc_core.files import file_sha256
 from erc_core.labels import EMOTIONS
@@ -32,17 +33,9 @@ from erc_core.provenance import run_provenance
 
 
 def parse_args(argv) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--format", required=True, choices=("cogmen", "kemdy-cogmen"))
-    parser.add_argument("--labels", choices=sorted(LABEL_SETS),
-                        help="known class order of the source pickle (cogmen format)")
-    parser.add_argument("--label-names", help="comma-separated class names in the source's numbering")
-    parser.add_argument("--dev-fraction", type=float, default=DEV_FRACTION,
-                        help="share of the train ids (stored order) taken as dev, when no --dev-ids")
-    parser.add_argument("--dev-ids", help="official dev dialogue ids: a file (one id per line) or id1,id2,...")
-    parser.add_argument("input", type=Path)
-    parser.add_argument("output", type=Path)
-    return add_common_flags(parser).parse_args(argv)
+    args = build_parser().parse_args(argv)
+    check_dev_fraction(args.dev_fraction, "--dev-fraction")
+    return args
 
 
 def dev_id_list(given: str | None) -> list | None:
