@@ -1,6 +1,6 @@
 """The predict command on the tiny corpus with the tiny stage-1 run and a small stage-3 model
 trained here: folder and tree forms, agreement with stage 2 + cgnn.eval, manifest errors,
-mismatched checkpoints and conversations with holes."""
+mismatched checkpoints, speakers, gold labels in the manifest, conversations with holes, --help."""
 
 import csv
 import json
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.metrics import f1_score
 
 from cgnn.checkpoint import CheckpointMismatchError
 from cgnn.conversation_pickle import write_conversations
@@ -19,7 +20,7 @@ from erc_core.labels import EMOTIONS
 from feature_extractor.extraction.conversation_folder import MANIFEST_NAME, ManifestError, conversation_table
 from feature_extractor.extraction.extract import main as extract_main
 from feature_extractor.extraction.extract import skipped_path
-from feature_extractor.extraction.predict import PredictOptions, SkippedUtterancesError, main, predict
+from feature_extractor.extraction.predict import PredictOptions, SkippedUtterancesError, main, parse_args, predict
 from tests.cgnn_fixtures import make_dialogues, stage3_config
 from tests.stage12_fixtures import trained_tiny_run
 
@@ -229,13 +230,81 @@ def test_the_command_reports_a_manifest_error_with_exit_code_2(pipeline, two_wav
     assert not out.exists()
 
 
-def test_more_speakers_than_the_stage3_model_knows_are_refused(pipeline, two_wavs, tmp_path):
-    write_manifest(two_wavs, [{"order": "1", "speaker": "A", "wav": "a.wav", "text": "x", "segment_id": "s1"},
-                              {"order": "2", "speaker": "B", "wav": "b.wav", "text": "y", "segment_id": "s2"},
-                              {"order": "3", "speaker": "C", "wav": "a.wav", "text": "z", "segment_id": "s3"}],
+def three_speakers(folder):
+    write_manifest(folder, [{"order": "1", "speaker": "A", "wav": "a.wav", "text": "x", "segment_id": "s1"},
+                            {"order": "2", "speaker": "B", "wav": "b.wav", "text": "y", "segment_id": "s2"},
+                            {"order": "3", "speaker": "C", "wav": "a.wav", "text": "z", "segment_id": "s3"}],
                    columns=("order", "speaker", "wav", "text", "segment_id"))
-    with pytest.raises(CheckpointMismatchError, match=r"3 speakers \(A, B, C\); the stage-3 model .* at most 2"):
-        run_predict(pipeline, tmp_path / "x.csv", conversation=str(two_wavs))
+
+
+def test_a_third_speaker_is_predicted_when_the_relations_do_not_depend_on_the_speaker_count(pipeline, two_wavs, tmp_path):
+    """The trained model uses the default same_other relations, though its training data had 2 speakers."""
+    assert json.loads((pipeline["stage3"] / "config.json").read_text())["num_speakers"] == 2
+    three_speakers(two_wavs)
+    out = tmp_path / "x.csv"
+    run_predict(pipeline, out, conversation=str(two_wavs))
+    frame = read_predictions(out)
+    assert frame["speaker"].tolist() == ["A", "B", "C"]
+    assert_probabilities(frame)
+
+
+def test_more_speakers_than_a_speaker_pair_model_knows_are_refused(pipeline, two_wavs, tmp_path):
+    train(stage3_config(pipeline["pickle"], tmp_path / "pairs", "trainer.max_epochs=1", "model.relations=speaker_pair"))
+    three_speakers(two_wavs)
+    with pytest.raises(CheckpointMismatchError, match=r"3 speakers \(A, B, C\); the stage-3 model .* at most 2 "
+                       r"\(relations=speaker_pair"):
+        run_predict(pipeline, tmp_path / "x.csv", stage3=tmp_path / "pairs", conversation=str(two_wavs))
+    assert not list(tmp_path.glob("x.csv*"))
+
+
+# -- gold labels in the manifest: an evaluation ----------------------------------------------------------
+def test_an_emotion_column_makes_the_prediction_an_evaluation(pipeline, tree_no_ties, tmp_path, capsys):
+    folder = tmp_path / "conversation"
+    folder_of(pipeline, folder, NO_TIES)
+    manifest = pd.read_csv(folder / MANIFEST_NAME, dtype=str, keep_default_na=False)
+    rows = dialogue_rows(pipeline, NO_TIES)
+    by_wav = {f"utt_{len(rows) - 1 - turn:02d}.wav": emotion for turn, emotion in enumerate(rows["emotion"])}
+    manifest["emotion"] = [by_wav[wav] for wav in manifest["wav"]]
+    unlabelled = manifest["wav"].iloc[0]
+    manifest.loc[0, "emotion"] = ""  # a blank cell: an utterance without a gold label
+    write_manifest(folder, manifest.to_dict("records"), columns=("order", "speaker", "wav", "text", "emotion"))
+    out = tmp_path / "predictions.csv"
+    summary = run_predict(pipeline, out, conversation=str(folder))
+    frame = read_predictions(out)
+    expected_gold = ["" if f"{segment}.wav" == unlabelled else by_wav[f"{segment}.wav"] for segment in frame["segment_id"]]
+    assert frame["gold"].tolist() == expected_gold
+    np.testing.assert_allclose(frame[PROBABILITY_COLUMNS].to_numpy(), tree_no_ties[PROBABILITY_COLUMNS].to_numpy(), atol=1e-6)
+    labelled = frame[frame["gold"] != ""]
+    assert summary["labelled"] == len(rows) - 1
+    assert summary["accuracy"] == pytest.approx((labelled["gold"] == labelled["predicted"]).mean())
+    assert summary["weighted_f1"] == pytest.approx(f1_score(labelled["gold"], labelled["predicted"], average="weighted"))
+    assert f"acc {100 * summary['accuracy']:.2f} wF1 {100 * summary['weighted_f1']:.2f}" in capsys.readouterr().out
+    config = json.loads((tmp_path / "predictions.csv.config.json").read_text(encoding="utf-8"))
+    assert config["weighted_f1"] == pytest.approx(summary["weighted_f1"])
+
+
+def test_a_gold_label_that_is_not_a_class_of_the_model_is_one_error_line(pipeline, two_wavs, tmp_path, capsys):
+    write_manifest(two_wavs, [{"order": "1", "speaker": "A", "wav": "a.wav", "text": "x", "emotion": "happy"},
+                              {"order": "2", "speaker": "B", "wav": "b.wav", "text": "y", "emotion": "calm"}],
+                   columns=("order", "speaker", "wav", "text", "emotion"))
+    out = tmp_path / "predictions.csv"
+    code = main(["--stage1", str(pipeline["run_dir"]), "--stage3", str(pipeline["stage3"]), "--conversation", str(two_wavs),
+                 "--out", str(out), "--device", "cpu", "--threads", "1", "--no-progress"])
+    assert code == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line == (f"error: {two_wavs / MANIFEST_NAME} line 3: column emotion: 'calm' is not a class of the model; "
+                    f"expected one of {', '.join(EMOTIONS)}, or a blank cell for an unlabelled utterance")
+    assert not out.exists()
+
+
+def test_help_shows_an_example_and_the_batch_defaults(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "examples: kemdy-synthetic-corpus" in text
+    assert "kemdy-predict --stage1 model_checkpoints/demo_stage1 --stage3 model_checkpoints/demo_stage3_at" in text
+    assert "--batch-size BATCH_SIZE utterances per stage-1 forward pass (default: 16)" in text
+    assert "--num-workers NUM_WORKERS data-loading worker processes; 0 = in the main process (default: 0)" in text
 
 
 # -- checkpoints that do not fit -----------------------------------------------------------------------
@@ -298,3 +367,46 @@ def test_unusable_utterances_are_refused_unless_skips_are_allowed(pipeline, two_
     assert frame["segment_id"].tolist() == ["a", "b"] and frame["order"].tolist() == [1, 3]
     assert summary["skipped"] == 1
     assert_probabilities(frame)
+
+
+# -- the utterance-table form ---------------------------------------------------------------------------
+def write_table(pipeline, path, with_labels: bool):
+    """Two dialogues of the index as a user's table: file order shuffled, order values with gaps,
+    audio paths relative to the corpus root."""
+    rows = pd.concat([dialogue_rows(pipeline, NO_TIES), dialogue_rows(pipeline, WITH_TIE)])
+    table = pd.DataFrame({"conv": rows["dialogue_id"], "idx": 3 * rows["turn"], "who": rows["speaker"],
+                          "utterance": rows["text"], "wav": rows["wav_path"]})
+    if with_labels:
+        table["feeling"] = rows["emotion"]
+    table.sample(frac=1.0, random_state=2).to_csv(path, index=False)
+    return ["dialogue=conv", "order=idx", "speaker=who", "text=utterance", "audio=wav", "label=feeling"]
+
+
+@pytest.mark.parametrize("with_labels", [True, False])
+def test_table_rows_give_the_tree_forms_probabilities_and_labels_make_it_an_evaluation(
+        pipeline, tree_no_ties, tmp_path, with_labels):
+    columns = write_table(pipeline, tmp_path / "talk.csv", with_labels)
+    out = tmp_path / "predictions.csv"
+    summary = run_predict(pipeline, out, table=str(tmp_path / "talk.csv"), dialogue=NO_TIES, columns=columns,
+                          audio_root=str(pipeline["root"]))
+    frame = read_predictions(out)
+    np.testing.assert_allclose(frame[PROBABILITY_COLUMNS].to_numpy(), tree_no_ties[PROBABILITY_COLUMNS].to_numpy(),
+                               atol=1e-6)
+    assert ("gold" in frame.columns) == with_labels
+    if with_labels:
+        assert frame["gold"].tolist() == tree_no_ties["gold"].tolist()
+        assert summary["accuracy"] == pytest.approx((frame["gold"] == frame["predicted"]).mean())
+
+
+def test_table_labels_outside_the_models_classes_end_as_one_line(pipeline, tmp_path, capsys):
+    columns = write_table(pipeline, tmp_path / "talk.csv", with_labels=True)
+    table = pd.read_csv(tmp_path / "talk.csv")
+    table.loc[3, "feeling"] = "bored"
+    table.to_csv(tmp_path / "talk.csv", index=False)
+    code = main(["--stage1", str(pipeline["run_dir"]), "--stage3", str(pipeline["stage3"]), "--out",
+                 str(tmp_path / "p.csv"), "--table", str(tmp_path / "talk.csv"), "--dialogue", NO_TIES,
+                 "--audio-root", str(pipeline["root"]), "--device", "cpu", "--columns", *columns])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "talk.csv" in err[0] and "line 5" in err[0] and "feeling" in err[0] and "bored" in err[0]
+    assert not (tmp_path / "p.csv").exists()

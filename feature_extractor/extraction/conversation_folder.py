@@ -1,6 +1,6 @@
 """A new conversation given as a folder of wav (+ txt) files with a `conversation.csv` manifest.
 
-    FOLDER/conversation.csv          order,speaker,wav[,text][,segment_id]
+    FOLDER/conversation.csv          order,speaker,wav[,text][,segment_id][,emotion]
     FOLDER/hello.wav  hello.txt      (paths in `wav` are relative to FOLDER)
 
 `order` (integers, each once) sets the chronological order, whatever the file names; `speaker`
@@ -8,11 +8,14 @@ is any non-empty name; `segment_id` defaults to the wav's stem. The transcript i
 cell when the column exists and the cell is not blank, else the `.txt` beside the wav (UTF-8,
 then cp949), cleaned by the corpus cleaner (feature_extractor/corpus/transcripts.py) either way.
 The manifest itself is read as UTF-8 (a BOM is allowed), then cp949 (what Excel writes on a
-Korean Windows). Every error names the manifest line and what was expected.
+Korean Windows). Every error names the manifest line and what was expected. An optional
+`emotion` column holds gold labels (class names of the model; a blank cell = not labelled), which
+turns the prediction into an evaluation.
 
 `conversation_table` turns the folder into the utterance table stage 2 reads: index columns
-(docs/contracts.md) with no labels (`label` -1, split `predict`) and no physiological signals
-(summaries NaN, `has_*` False: the "not covered" encoding of `p`)."""
+(docs/contracts.md) with split `predict`, `label` -1 where no gold label is given, and no
+physiological signals (summaries NaN, `has_*` False: the "not covered" encoding of `p`).
+`utterance_table` builds the same table from rows given in Python (recognizer.py)."""
 
 import csv
 import dataclasses
@@ -27,7 +30,8 @@ from feature_extractor.inputs.physio_vector import MASK_COLUMNS, SUMMARY_COLUMNS
 
 MANIFEST_NAME = "conversation.csv"
 REQUIRED_COLUMNS = ("order", "speaker", "wav")
-OPTIONAL_COLUMNS = ("text", "segment_id")
+GOLD_COLUMN = "emotion"
+OPTIONAL_COLUMNS = ("text", "segment_id", GOLD_COLUMN)
 UNLABELLED = -1
 PREDICT_SPLIT = "predict"
 
@@ -49,11 +53,12 @@ class ManifestRow:
     wav_file: Path     # resolved against the folder
     segment_id: str
     text_raw: str      # "" only when the model reads no text
+    emotion: str = ""  # gold label, "" = not labelled
 
 
-def read_manifest(folder, need_text: bool = True) -> list[ManifestRow]:
+def read_manifest(folder, need_text: bool = True, label_names=None) -> list[ManifestRow]:
     """The manifest rows sorted by `order`. `need_text=False` (audio-only models) lets a row have
-    no transcript at all."""
+    no transcript at all. Gold labels must be among `label_names` when it is given."""
     folder = Path(folder)
     manifest = folder / MANIFEST_NAME
     if not manifest.is_file():
@@ -62,6 +67,8 @@ def read_manifest(folder, need_text: bool = True) -> list[ManifestRow]:
     header, records = _csv_records(manifest)
     _check_header(header, manifest)
     rows = [_parse_row(dict(zip(header, cells)), line, folder, manifest, need_text) for line, cells in records]
+    if label_names is not None:
+        _check_gold(rows, label_names, manifest)
     if not rows:
         raise ManifestError(manifest, 1, "no utterance rows", "one row per utterance under the header")
     _check_unique(rows, "order", manifest, "each order value once")
@@ -69,13 +76,18 @@ def read_manifest(folder, need_text: bool = True) -> list[ManifestRow]:
     return sorted(rows, key=lambda row: row.order)
 
 
-def conversation_table(folder, need_text: bool = True) -> pd.DataFrame:
+def conversation_table(folder, need_text: bool = True, label_names=None) -> pd.DataFrame:
     """The folder as an utterance table in conversation order (`turn` 0..n-1), dialogue id =
-    the folder's name."""
+    the folder's name. With `label_names`, gold labels are checked and get their class ids."""
     folder = Path(folder).resolve()
-    rows = read_manifest(folder, need_text)
+    return utterance_table(folder.name, read_manifest(folder, need_text, label_names), label_names)
+
+
+def utterance_table(dialogue_id: str, rows: list[ManifestRow], label_names=None) -> pd.DataFrame:
+    """Rows already in conversation order as the utterance table stage 2 reads."""
+    position = {name: i for i, name in enumerate(label_names or ())}
     table = pd.DataFrame({
-        "dialogue_id": folder.name,
+        "dialogue_id": dialogue_id,
         "segment_id": [row.segment_id for row in rows],
         "speaker": [row.speaker for row in rows],
         "turn": np.arange(len(rows), dtype=np.int64),
@@ -84,8 +96,8 @@ def conversation_table(folder, need_text: bool = True) -> pd.DataFrame:
         "wav_file": [str(row.wav_file) for row in rows],
         "text_raw": [row.text_raw for row in rows],
         "text": [clean_transcript(row.text_raw) for row in rows],
-        "emotion": "",
-        "label": np.full(len(rows), UNLABELLED, dtype=np.int64),
+        "emotion": [row.emotion for row in rows],
+        "label": np.array([position.get(row.emotion, UNLABELLED) for row in rows], dtype=np.int64),
         "valence": np.nan,
         "arousal": np.nan,
         "split": PREDICT_SPLIT,
@@ -150,7 +162,7 @@ def _parse_row(cells: dict, line: int, folder: Path, manifest: Path, need_text: 
                             "an existing wav file, relative to the folder")
     segment_id = cells.get("segment_id", "").strip() or Path(wav).stem
     text_raw = _transcript(cells.get("text", ""), wav_file, line, manifest, need_text)
-    return ManifestRow(line, order, speaker, wav, wav_file, segment_id, text_raw)
+    return ManifestRow(line, order, speaker, wav, wav_file, segment_id, text_raw, cells.get(GOLD_COLUMN, "").strip())
 
 
 def _order(cell: str, line: int, manifest: Path) -> int:
@@ -188,3 +200,10 @@ def _check_unique(rows: list[ManifestRow], field: str, manifest: Path, expected:
         if value in first_line:
             raise ManifestError(manifest, row.line, f"{field} {value!r} repeats line {first_line[value]}", expected)
         first_line[value] = row.line
+
+
+def _check_gold(rows: list[ManifestRow], label_names, manifest: Path) -> None:
+    for row in rows:
+        if row.emotion and row.emotion not in label_names:
+            raise ManifestError(manifest, row.line, f"column {GOLD_COLUMN}: {row.emotion!r} is not a class of the model",
+                                f"one of {', '.join(label_names)}, or a blank cell for an unlabelled utterance")
