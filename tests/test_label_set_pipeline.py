@@ -93,8 +93,8 @@ def test_stage2_builds_the_text_input_with_the_context_stage1_trained_with(pipel
     np.testing.assert_allclose(dialogue["features"]["t"][2], alone, atol=1e-5)
 
 
-def test_an_index_of_another_label_set_is_refused_by_stage2(pipeline, tmp_path):
-    kemdy_index = tiny_corpus.__globals__["_BUILT"]["corpus"]["index"]
+def test_an_index_of_another_label_set_is_refused_by_stage2(pipeline, tmp_path, tmp_path_factory):
+    kemdy_index = tiny_corpus(tmp_path_factory)["index"]
     with pytest.raises(UserError, match="classes"):
         extract_from_args(["--checkpoint", str(pipeline["stage1"]), "--index", str(kemdy_index),
                            "--out", str(tmp_path / "x.pkl"), "--num-workers", "0", "--no-progress"])
