@@ -200,3 +200,13 @@ def test_the_pickle_carries_the_split_provenance_of_both_stages(run, pickle_path
     assert provenance["stage1_splits"]["index_sha256"] == provenance["index_sha256"]
     assert provenance["train_overlap_check"] == {"checked": True, "overlapping_utterances": 0, "allowed": False}
     assert provenance["run"]["packages"]["torch"].startswith("2.13.0")
+
+
+def test_a_moved_corpus_is_one_line_naming_the_corpus_root_setting(run, tmp_path):
+    index = tmp_path / "index"
+    shutil.copytree(run["index"], index)
+    meta = json.loads((index / "index.meta.json").read_text(encoding="utf-8"))
+    meta["corpus_root"] = str(tmp_path / "moved_away")
+    (index / "index.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(UserError, match=r"every utterance was skipped.*missing_wav.*--corpus-root"):
+        extract(run["run_dir"], index, tmp_path / "x.pkl")

@@ -32,7 +32,7 @@ from feature_extractor.extraction.arguments import extract_parser
 from feature_extractor.extraction.distributed import DistributedContext
 from feature_extractor.inputs.batching import LengthBucketBatchSampler
 from feature_extractor.inputs.collate import Collator
-from feature_extractor.inputs.dataset import UtteranceDataset, scan_utterances, soft_columns_of
+from feature_extractor.inputs.dataset import UtteranceDataset, moved_corpus_hint, scan_utterances, soft_columns_of
 from feature_extractor.inputs.dialogue_context import ContextWindow, with_dialogue_context
 from feature_extractor.inputs.index_table import check_labels, index_label_names, load_index_table
 from feature_extractor.inputs.physio_vector import PhysioStandardizer
@@ -121,7 +121,8 @@ def prepare_table(table: pd.DataFrame, spec: dict, source, cache=None, progress=
     )
     if kept.empty:
         reasons = skipped["reason"].value_counts().to_dict()
-        raise ValueError(f"{source}: every utterance was skipped ({len(skipped)}: {reasons}); nothing to extract")
+        raise UserError(f"{source}: every utterance was skipped ({len(skipped)}: {reasons}); nothing to extract"
+                        + moved_corpus_hint(skipped, "--corpus-root DIR (kemdy-extract) or --audio-root DIR (kemdy-predict --table)"))
     physio = PhysioStandardizer(**spec["physio"]).transform(kept, source=source)
     dataset = UtteranceDataset(
         kept, use_text=inputs["use_text"], audio_kind=inputs["audio_kind"],

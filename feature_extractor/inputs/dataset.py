@@ -105,6 +105,14 @@ def _audio_length(segment_id: str, path: Path, clip, audio_kind: str, cache: Aco
     return len(load_clip(path, clip))
 
 
+def moved_corpus_hint(skipped: pd.DataFrame, setting: str) -> str:
+    """A hint naming `setting` when every skipped utterance lacks its audio file: most often the
+    corpus moved since the index was built."""
+    if len(skipped) and (skipped["reason"] == "missing_wav").all():
+        return f"; no audio file was found: if the corpus moved since the index was built, give its new root with {setting}"
+    return ""
+
+
 def text_lengths(table: pd.DataFrame) -> list[int]:
     """Characters of each row's text input, dialogue context included (what batching sorts by)."""
     lengths = table["text"].astype(str).str.len().tolist()

@@ -38,7 +38,7 @@ from feature_extractor.encoders.model_source import check_model_source
 from feature_extractor.extractor import AudioTextExtractor, head_modalities
 from feature_extractor.heads.options import validate_head_options
 from feature_extractor.inputs.collate import Collator
-from feature_extractor.inputs.dataset import UtteranceDataset, scan_utterances
+from feature_extractor.inputs.dataset import UtteranceDataset, moved_corpus_hint, scan_utterances
 from feature_extractor.inputs.dialogue_context import ContextWindow, with_dialogue_context
 from feature_extractor.inputs.index_table import check_labels, index_label_names, load_index_table
 from feature_extractor.inputs.physio_vector import PhysioStandardizer
@@ -228,7 +228,8 @@ def select_rows(table: pd.DataFrame, data_cfg, seed: int) -> pd.DataFrame:
 def _report_skipped(skipped, chosen, splits, run_dir: Path, is_zero: bool) -> None:
     for split, frame in splits.items():
         if frame.empty:
-            raise UserError(f"every {split} utterance was skipped ({len(skipped)} in all); see the reasons in {run_dir / 'skipped.csv'}")
+            raise UserError(f"every {split} utterance was skipped ({len(skipped)} in all); see the reasons in "
+                            f"{run_dir / 'skipped.csv'}" + moved_corpus_hint(skipped, "data.corpus_root=DIR"))
     if is_zero:
         with atomic_open(run_dir / "skipped.csv", "w", encoding="utf-8", newline="") as handle:
             skipped.to_csv(handle, index=False)
