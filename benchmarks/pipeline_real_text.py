@@ -20,6 +20,7 @@ per chosen setting (../shared/benchmarks/README.md). Without the table or the pa
 `skipped: ...` and exits 0. Not part of the test suite."""
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -31,8 +32,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
-import importlib.util  # noqa: E402
 
 from erc_core.cli import run_command  # noqa: E402
 from erc_core.config import load_config  # noqa: E402
