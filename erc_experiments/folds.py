@@ -5,9 +5,11 @@ The rule is `feature_extractor.corpus.splits` (the one used by `kemdy-index --fo
 most one, earlier blocks the larger); test = block I, dev = block (I + 1) mod K, train = the rest.
 So dev always comes from sessions that are not test, and every session is test in exactly one fold.
 
-Index mode rewrites the `split` column of a KEMDy index (`write_fold_index`); pickle mode reads
-each dialogue's session from its id (`Sess03_...`, also IEMOCAP's `Ses03F_...`) and re-splits the
-pickle's dialogues (`fold_dialogues`)."""
+Index mode rewrites the `split` column of an index (`write_fold_index`); pickle mode reads each
+dialogue's session from its id (`Sess03_...`, also IEMOCAP's `Ses03F_...`) and re-splits the
+pickle's dialogues (`fold_dialogues`). An index read from a table without a session column has
+session 0 on every row, so there index mode takes the session from the dialogue id too: one corpus
+gets the same folds in both modes (`index_sessions`)."""
 
 import re
 from pathlib import Path
@@ -24,12 +26,24 @@ def fold_split(sessions, folds: int, fold: int) -> ResolvedSplit:
     return resolve_split(SplitConfig(folds=folds, fold=fold), dataset="", sessions=sessions)
 
 
-def dialogue_session(dialogue_id: str, source) -> int:
+def dialogue_session(dialogue_id: str, source, hint: str = "use folds=0 for the pickle's own split") -> int:
     match = SESSION_ID.match(dialogue_id)
     if match is None:
         raise UserError(f"{source}: dialogue {dialogue_id!r} carries no session number (expected an id such as "
-                        "'Sess03_script01'); session folds need one, use folds=0 for the pickle's own split")
+                        f"'Sess03_script01'); session folds need one, {hint}")
     return int(match.group(1))
+
+
+def index_sessions(index_dir):
+    """The session of every row of the index in `index_dir` (a pandas Series in row order)."""
+    from feature_extractor.corpus import read_index, read_index_meta
+
+    frame = read_index(index_dir)
+    spec = read_index_meta(index_dir).get("resolved", {}).get("spec")
+    if spec is None or spec.get("session") is not None:
+        return frame["session"]
+    hint = "name the table's session column (session=COLUMN) or use folds=0 for the table's own split"
+    return frame["dialogue_id"].map(lambda dialogue: dialogue_session(dialogue, index_dir, hint))
 
 
 def fold_dialogues(dialogues, folds: int, fold: int, source):
@@ -51,8 +65,9 @@ def write_fold_index(index_dir, folds: int, fold: int, out_dir) -> ResolvedSplit
 
     meta = read_index_meta(index_dir)
     frame = read_index(index_dir).drop(columns=["wav_file"])
-    split = fold_split(frame["session"], folds, fold)
-    frame["split"] = split.split_of(frame["session"])
+    sessions = index_sessions(index_dir)
+    split = fold_split(sessions, folds, fold)
+    frame["split"] = split.split_of(sessions)
     reader_options = {key: value for key, value in meta.get("resolved", {}).items()
                       if key not in ("dataset", "label_names")}
     result = IndexResult(frame=frame, skipped=read_skipped(index_dir), dataset=meta["dataset"],

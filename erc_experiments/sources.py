@@ -1,8 +1,8 @@
 """The runner's two kinds of input and the per-fold inputs made from them.
 
 Pickle mode: a conversation pickle; fold I is a copy re-split by sessions
-(`<run_dir>/folds/fold<I>.pkl`, written through cgnn.conversation_pickle). Index mode: a KEMDy
-index folder; fold I is a copy with the fold's split column (`<run_dir>/folds/fold<I>/index/`).
+(`<run_dir>/folds/fold<I>.pkl`, written through cgnn.conversation_pickle). Index mode: an index
+folder (KEMDy or table); fold I is a copy with the fold's split column (`<run_dir>/folds/fold<I>/index/`).
 With folds=0 the input is used as it is. Every fold is checked before any run starts."""
 
 from dataclasses import dataclass
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from erc_core.errors import UserError
 from erc_core.files import file_sha256
-from erc_experiments.folds import fold_dialogues, fold_split, write_fold_index
+from erc_experiments.folds import fold_dialogues, fold_split, index_sessions, write_fold_index
 from erc_experiments.leakage import check_fold_against_stage1
 
 
@@ -69,9 +69,7 @@ class IndexSource:
     def prepare_folds(self, run_dir, folds: int) -> list:
         if not folds:
             return [FoldInput(None, self.path, None)]
-        from feature_extractor.corpus import read_index
-
-        sessions = read_index(self.path)["session"]
+        sessions = index_sessions(self.path)
         inputs = []
         for fold in range(folds):
             out = Path(run_dir) / "folds" / f"fold{fold}" / "index"

@@ -116,3 +116,53 @@ def test_fold_index_rewrites_only_the_split_column(tmp_path, tmp_path_factory):
     assert meta["resolved"]["split"] == expected and meta["options"]["fold"] == 1
     assert read_index(tmp_path / "fold1")["wav_file"].tolist() == read_index(index)["wav_file"].tolist()
 
+
+
+def table_index(tmp_path, dialogue_ids, session_column=False):
+    """An index read from a table, two utterances per dialogue (the table's file order reversed)."""
+    from feature_extractor.corpus import write_index
+    from feature_extractor.corpus.utterance_table import TableSpec, read_utterance_table
+
+    rows = [[d, str(t), "A", f"text {d} {t}", "joy", str(n + 1)] for n, d in enumerate(dialogue_ids) for t in (0, 1)]
+    table = tmp_path / "talk.csv"
+    pd.DataFrame(rows[::-1], columns=["conv", "t", "who", "utt", "emo", "sess"]).to_csv(table, index=False)
+    spec = TableSpec(dialogue="conv", order="t", speaker="who", text="utt", label="emo",
+                     session="sess" if session_column else None)
+    write_index(read_utterance_table(table, spec), tmp_path / "index")
+    return tmp_path / "index"
+
+
+def test_a_table_index_without_sessions_folds_by_the_session_in_the_dialogue_id(tmp_path):
+    from feature_extractor.corpus import read_index
+    from feature_extractor.corpus.index_io import INDEX_FILE
+
+    ids = ["Ses01F_a", "Ses01M_b", "Ses02F_a", "Ses03F_a", "Ses03M_b", "Ses04F_a", "Ses05M_a"]
+    index = table_index(tmp_path, ids)
+    assert read_index(index)["session"].unique().tolist() == [0]
+    write_fold_index(index, 5, 2, tmp_path / "fold2")
+    refolded = pd.read_csv(tmp_path / "fold2" / INDEX_FILE, dtype=str, keep_default_na=False)
+    expected = reference_fold([1, 2, 3, 4, 5], 5, 2)  # test session 3, dev session 4
+    names = {s: name for name, sessions in expected.items() for s in sessions}
+    assert refolded["split"].tolist() == [names[int(d[3:5])] for d in refolded["dialogue_id"]]
+    # the same dialogues as a pickle get the same folds
+    dialogues = [{"dialogue_id": d, "split": "train"} for d in ids]
+    resplit, _ = fold_dialogues(dialogues, 5, 2, "x.pkl")
+    by_dialogue = dict(zip(refolded["dialogue_id"], refolded["split"]))
+    assert {d["dialogue_id"]: d["split"] for d in resplit} == by_dialogue
+
+
+def test_a_table_session_column_decides_over_the_dialogue_id(tmp_path):
+    from feature_extractor.corpus.index_io import INDEX_FILE
+
+    index = table_index(tmp_path, ["Ses05F_a", "Ses05F_b", "Ses05F_c"], session_column=True)  # sessions 1, 2, 3
+    write_fold_index(index, 3, 0, tmp_path / "fold0")
+    refolded = pd.read_csv(tmp_path / "fold0" / INDEX_FILE, dtype=str, keep_default_na=False)
+    assert dict(zip(refolded["dialogue_id"], refolded["split"])) == {"Ses05F_a": "test", "Ses05F_b": "dev",
+                                                                     "Ses05F_c": "train"}
+
+
+def test_a_table_index_without_sessions_anywhere_is_refused_naming_the_fix(tmp_path):
+    index = table_index(tmp_path, ["dia_1", "dia_2", "dia_3"])
+    with pytest.raises(UserError, match=r"index: dialogue 'dia_1' carries no session number .*"
+                                        r"name the table's session column \(session=COLUMN\)"):
+        write_fold_index(index, 3, 0, tmp_path / "fold0")
