@@ -55,9 +55,8 @@ def run_stage1(key: RunKey, folder, ref, index_dir, feature_cache) -> dict:
 
     started = time.time()
     summary = train_from_args(stage1_arguments(ref, index_dir, key.seed, folder, feature_cache))
-    best = summary.get("best_epoch")
     return write_record(key, folder, dev=summary.get("best_dev"), test=summary.get("test"),
-                        seconds=time.time() - started, best_epoch=None if best is None else best + 1,
+                        seconds=time.time() - started, best_epoch=summary.get("best_epoch"),
                         epochs_run=len(summary.get("dev_history", [])),
                         extra={"kind": "stage1", "index": str(index_dir)})
 

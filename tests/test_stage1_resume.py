@@ -75,7 +75,7 @@ def test_interrupted_run_resumes_from_the_saved_step(tmp_path_factory, tmp_path,
     final = torch.load(run_dir / "checkpoints/last.ckpt", weights_only=True)
     assert final["global_step"] == 2 * steps_per_epoch
     history = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["dev_history"]
-    assert [entry["epoch"] for entry in history] == [0, 1]  # epoch 0 came from the first attempt
+    assert [entry["epoch"] for entry in history] == [1, 2]  # epoch 1 came from the first attempt
     assert [entry["global_step"] for entry in history] == [steps_per_epoch, 2 * steps_per_epoch]
     assert summary["test"]["n"] == int((read_index(corpus["index"])["split"] == "test").sum())
 
@@ -104,4 +104,4 @@ def test_a_run_killed_while_validating_after_a_step_checkpoint_still_evaluates_t
         run_with_extra_callback(monkeypatch, CrashInValidation(epoch=1), overrides)
     run_with_extra_callback(monkeypatch, RecordStart(), [*overrides, "resume=true"])
     history = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))["dev_history"]
-    assert [entry["epoch"] for entry in history] == [0, 1]
+    assert [entry["epoch"] for entry in history] == [1, 2]

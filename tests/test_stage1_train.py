@@ -48,7 +48,7 @@ def test_metrics_cover_the_complete_test_split(run):
     n_test = int((index["split"] == "test").sum())
     metrics = json.loads((run["run_dir"] / "metrics.json").read_text(encoding="utf-8"))
     assert metrics == json.loads(json.dumps(run["summary"]))
-    assert metrics["best_epoch"] == 0 and len(metrics["dev_history"]) == 1
+    assert metrics["best_epoch"] == 1 and len(metrics["dev_history"]) == 1
     test = metrics["test"]
     assert test["n"] == n_test > 0
     assert set(test["per_class"]) == set(EMOTIONS)

@@ -88,20 +88,29 @@ class MetricsHistoryCallback(pl.Callback):
         if epoch % self.trainer_cfg.print_every_n_epochs and epoch != last:
             return
         loss = entry["train_loss"]
-        best = self.best.best_epoch + 1 if self.best.best_epoch is not None else "-"
+        best = self.best_epoch() or "-"
         print(f"stage 1 epoch {epoch:>3}/{last}  train loss {loss if loss is None else f'{loss:.4f}'}  "
               f"dev acc {percent(entry['accuracy'])}  dev wF1 {percent(entry['weighted_f1'])}  "
               f"best {percent(self.best.best_score or 0.0)} @ {best}", flush=True)
 
+    def numbered_history(self) -> list:
+        """The history with epochs counted from 1, as printed (kept from 0 inside, as Lightning
+        counts, so a checkpoint's history resumes unchanged)."""
+        return [{**entry, "epoch": entry["epoch"] + 1} for entry in self.history]
+
+    def best_epoch(self) -> int | None:
+        return None if self.best.best_epoch is None else self.best.best_epoch + 1
+
     def curve(self) -> list:
-        """History rows for the learning-curve plot (epochs counted from 1)."""
-        return [{"epoch": row["epoch"] + 1, "train_loss": row.get("train_loss"),
-                 "dev_weighted_f1": row["weighted_f1"]} for row in self.history]
+        """History rows for the learning-curve plot."""
+        return [{"epoch": row["epoch"], "train_loss": row.get("train_loss"),
+                 "dev_weighted_f1": row["weighted_f1"]} for row in self.numbered_history()]
 
     def summary(self, test_metrics=None) -> dict:
-        summary = {"dev_history": self.history, "best_epoch": self.best.best_epoch,
+        history = self.numbered_history()
+        summary = {"dev_history": history, "best_epoch": self.best_epoch(),
                    "best_dev_weighted_f1": self.best.best_score, **self.extra}
-        best = [entry for entry in self.history if entry["epoch"] == self.best.best_epoch]
+        best = [entry for entry in history if entry["epoch"] == self.best_epoch()]
         if best:
             summary["best_dev"] = best[-1]
         if test_metrics is not None:

@@ -189,7 +189,7 @@ def fit_then_test(cfg, run_dir: Path, trainer: pl.Trainer, module: Stage1Module,
         history.write(test_metrics)
         save_config(cfg, run_dir / "export" / "config.yaml")
         save_learning_curves(history.curve(), run_dir / "learning_curves.png", title=f"stage 1: {run_dir.name}",
-                             best_epoch=history.best.best_epoch + 1 if history.best.best_epoch is not None else None)
+                             best_epoch=history.best_epoch())
     return history.summary(test_metrics)
 
 
@@ -306,8 +306,7 @@ def summary_line(summary: dict, run_dir: Path) -> str:
     dev = summary.get("best_dev", {})
     test = summary.get("test") or {}
     nan = float("nan")
-    best_epoch = summary["best_epoch"] + 1 if summary.get("best_epoch") is not None else None
-    return (f"stage 1 done: {run_dir}: best epoch {best_epoch} | dev wF1 {100 * dev.get('weighted_f1', nan):.2f} "
+    return (f"stage 1 done: {run_dir}: best epoch {summary.get('best_epoch')} | dev wF1 {100 * dev.get('weighted_f1', nan):.2f} "
             f"| test acc {100 * test.get('accuracy', nan):.2f} wF1 {100 * test.get('weighted_f1', nan):.2f} "
             f"mF1 {100 * test.get('macro_f1', nan):.2f}; export in {run_dir / 'export'}")
 
