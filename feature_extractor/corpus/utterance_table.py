@@ -21,7 +21,7 @@ import io
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -105,11 +105,15 @@ COLUMN_KEYS = ("dialogue", "order", "speaker", "gender", "text", "label", "split
 
 
 def read_utterance_table(path, spec: TableSpec, dataset: str | None = None, audio_root=None,
-                         fmt: str | None = None) -> IndexResult:
+                         fmt: str | None = None, label_optional: bool = False) -> IndexResult:
     """The index of one table file. `audio_root`: the folder audio paths are relative to (default:
-    the table's folder); `fmt`: csv / tsv / jsonl (default: from the extension)."""
+    the table's folder); `fmt`: csv / tsv / jsonl (default: from the extension); `label_optional`:
+    a file without the spec's label column reads as unlabelled (kemdy-predict's new conversations)."""
     path = Path(path).resolve()
-    rows = read_rows(path, fmt, required=spec.columns())
+    rows = read_rows(path, fmt)
+    if label_optional and spec.label not in rows.columns:
+        spec = replace(spec, label=None)
+    require_columns(rows.columns.drop(["_file", "_line"]), spec.columns(), path)
     root = Path(audio_root).resolve() if audio_root is not None else path.parent
     return index_from_rows(rows, spec, dataset or path.stem, root, options={"table": str(path)})
 
@@ -128,16 +132,22 @@ def read_rows(path, fmt: str | None = None, required=()) -> pd.DataFrame:
     except UnicodeDecodeError as error:
         raise CorpusError(f"not UTF-8 ({error.reason} at byte {error.start})", path, expected="a UTF-8 file") from None
     header, records, lines = _jsonl_records(text, path) if fmt == "jsonl" else _delimited_records(text, path, fmt)
+    require_columns(header, required, path)
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    frame["_file"] = str(path)
+    frame["_line"] = lines
+    return frame
+
+
+def require_columns(header, required, path) -> None:
+    """One error naming every `required` column (a mapping column -> what it is for names the
+    purpose) that `header` lacks."""
     purpose = required if isinstance(required, dict) else {}
     missing = [column for column in dict.fromkeys(required) if column not in header]
     if missing:
         named = ", ".join(f"{c!r}" + (f" ({purpose[c]})" if c in purpose else "") for c in missing)
         raise CorpusError(f"missing column(s) {named}; the file has {', '.join(map(repr, header))}", path, 1,
                           expected="the columns the table spec names")
-    frame = pd.DataFrame(records, columns=header, dtype=object)
-    frame["_file"] = str(path)
-    frame["_line"] = lines
-    return frame
 
 
 def _delimited_records(text: str, path: Path, fmt: str):

@@ -26,7 +26,7 @@ from erc_core.errors import UserError
 from erc_core.files import atomic_open, write_json
 from erc_core.metrics import classification_metrics
 from feature_extractor.corpus import SplitConfig, build_index
-from feature_extractor.corpus.utterance_table import TableSpec, read_rows, read_utterance_table
+from feature_extractor.corpus.utterance_table import TableSpec, read_utterance_table
 from feature_extractor.export import export_dir_of
 from feature_extractor.extraction.arguments import predict_parser
 from feature_extractor.extraction.conversation_folder import (
@@ -138,9 +138,8 @@ def table_conversation(path, dialogue_id: str, columns, label_names, audio_root=
     label column is optional; its labels must be the model's classes (one error line otherwise)."""
     spec = TableSpec.from_mapping(dict(item.split("=", 1) for item in columns), source="--columns")
     spec.labels = list(label_names)
-    if spec.label not in read_rows(path).columns:
-        spec.label = None
-    result = read_utterance_table(path, spec, audio_root=audio_root)
+    result = read_utterance_table(path, spec, audio_root=audio_root, label_optional=True)
+    has_gold = result.options["spec"]["label"] is not None
     rows = result.frame[result.frame["dialogue_id"] == dialogue_id]
     if rows.empty:
         known = sorted(result.frame["dialogue_id"].unique())
@@ -153,7 +152,7 @@ def table_conversation(path, dialogue_id: str, columns, label_names, audio_root=
     skipped = result.skipped[result.skipped["segment_id"].str.startswith(f"{dialogue_id}_")]
     skipped = skipped.assign(detail=skipped["file"])[SKIPPED_COLUMNS]
     return Conversation(table.reset_index(drop=True), skipped, dialogue_id, source=f"{path} dialogue {dialogue_id}",
-                        has_gold=spec.label is not None)
+                        has_gold=has_gold)
 
 
 def corpus_conversation(corpus, dialogue_id: str, dataset: str | None = None, physio: bool = True) -> Conversation:
