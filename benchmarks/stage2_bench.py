@@ -9,7 +9,11 @@ waste of length-aware vs random batching, and peak memory of extraction at two c
 2. padding: padded positions / real positions over one epoch of batches, LengthBucketBatchSampler
    vs random batches, on the index's real utterance lengths (16 kHz samples).
 3. memory: `kemdy-extract` on the first N and 4N utterances, each in a fresh
-   process; peak RSS (ru_maxrss) against the size of the feature arrays written.
+   process; peak RSS (ru_maxrss) against the size of the feature arrays written, and the
+   process's RSS (VmRSS, sampled every 0.5 s) at each tenth of its run: flat memory means that
+   it stops growing once the batches reach their longest, whatever the number of utterances.
+
+    python benchmarks/stage2_bench.py --checkpoint RUN_DIR --index INDEX_DIR --memory-only --memory-sizes 1858 7433
 """
 
 import argparse
@@ -48,11 +52,14 @@ def main() -> None:
     parser.add_argument("--num-workers", type=int, default=1, help="DataLoader workers of the stage-2 loop")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--memory-sizes", type=int, nargs=2, default=(200, 1200))
+    parser.add_argument("--memory-only", action="store_true", help="only part 3 (e.g. a text-only index, which has "
+                        "no durations for part 2)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     report = {"machine": machine(), "args": vars(args)}
-    report["throughput"] = throughput(args)
-    report["padding"] = padding(args)
+    if not args.memory_only:
+        report["throughput"] = throughput(args)
+        report["padding"] = padding(args)
     if not args.skip_memory:
         report["memory"] = [peak_memory(args, n) for n in args.memory_sizes]
     print(json.dumps(report, indent=2))
@@ -128,21 +135,41 @@ def peak_memory(args, n_utterances: int) -> dict:
         work = Path(work)
         index = first_rows(args.index, n_utterances, work / "index")
         out = work / "features.pkl"
-        code = (
-            "import resource, sys, runpy; sys.argv = ['extract'] + sys.argv[1:];"
-            "runpy.run_module('feature_extractor.extraction.extract', run_name='__main__');"
-            "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        code = (  # the module ends in sys.exit(main()): the peak is printed on the way out
+            "import resource, sys, runpy\nsys.argv = ['extract'] + sys.argv[1:]\ntry:\n"
+            "    runpy.run_module('feature_extractor.extraction.extract', run_name='__main__')\nfinally:\n"
+            "    print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)"
         )
         command = [sys.executable, "-c", code, "--checkpoint", args.checkpoint, "--index", str(index), "--out", str(out),
                    "--num-workers", "0", "--threads", str(args.threads), "--no-progress", "--batch-size", str(args.batch_size)]
-        result = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
-        if result.returncode:
-            raise RuntimeError(result.stderr[-2000:])
-        peak_kb = int(result.stdout.split("PEAK_KB")[-1].split()[0])
+        with open(work / "stdout", "w+") as stdout, open(work / "stderr", "w+") as stderr:
+            process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True,
+                                       cwd=Path(__file__).resolve().parents[1])
+            samples = rss_samples(process)
+            stdout.seek(0), stderr.seek(0)
+            if process.returncode:
+                raise RuntimeError(stderr.read()[-2000:])
+            peak_kb = int(stdout.read().split("PEAK_KB")[-1].split()[0])
         summary = json.loads((work / "features.pkl.config.json").read_text())
         dims = sum(summary["feature_dims"].values())
         n = sum(split["utterances"] for split in summary["counts"].values())
-        return {"utterances": n, "peak_rss_mb": round(peak_kb / 1024, 1), "feature_mb": round(n * dims * 4 / 2**20, 3)}
+        tenths = [round(samples[min(len(samples) - 1, len(samples) * k // 10)] / 1024) for k in range(1, 11)] if samples else None
+        return {"utterances": n, "peak_rss_mb": round(peak_kb / 1024, 1), "feature_mb": round(n * dims * 4 / 2**20, 3),
+                "rss_mb_at_each_tenth_of_the_run": tenths, "rss_samples": len(samples)}
+
+
+def rss_samples(process, every: float = 0.5) -> list:
+    """VmRSS (kB) of a running process every `every` seconds until it ends (Linux /proc; [] elsewhere)."""
+    samples, status = [], Path(f"/proc/{process.pid}/status")
+    while process.poll() is None:
+        try:
+            rss = [line for line in status.read_text().splitlines() if line.startswith("VmRSS")]
+        except OSError:
+            break
+        samples += [int(rss[0].split()[1])] if rss else []
+        time.sleep(every)
+    process.wait()
+    return samples
 
 
 if __name__ == "__main__":
