@@ -21,6 +21,7 @@ the setting chosen (../shared/benchmarks/README.md). Without the table or the pa
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,7 +44,7 @@ def parse_args(argv):
     parser.add_argument("--seeds", type=int, default=5, help="stage-3 seeds 0..N-1 (stage 1: seed 0)")
     parser.add_argument("--max-train-samples", type=int)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--work", type=Path, default=Path("/tmp") / "kemdy_erc_cross_fit_check")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "kemdy_erc_cross_fit_check")
     return parser.parse_args(argv)
 
 
@@ -66,10 +67,10 @@ def fold_indexes(args, index: Path) -> dict:
     """{'A': index of fold model A, 'B': ...}: its block's train dialogues as train, dev as dev,
     the other block's train dialogues as test."""
     from erc_experiments.folds import index_sessions
-    from feature_extractor.corpus import read_index
+    from feature_extractor.corpus import read_index, read_index_meta
 
     frame = read_index(index)
-    frame["block_session"] = index_sessions(index)
+    frame["block_session"] = index_sessions(frame, read_index_meta(index), index)
     train_sessions = sorted(frame.loc[frame["split"] == "train", "block_session"].unique())
     half = len(train_sessions) // 2
     blocks = {"A": set(train_sessions[:half]), "B": set(train_sessions[half:])}

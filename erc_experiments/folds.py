@@ -34,16 +34,13 @@ def dialogue_session(dialogue_id: str, source, hint: str = "use folds=0 for the 
     return int(match.group(1))
 
 
-def index_sessions(index_dir):
-    """The session of every row of the index in `index_dir` (a pandas Series in row order)."""
-    from feature_extractor.corpus import read_index, read_index_meta
-
-    frame = read_index(index_dir)
-    spec = read_index_meta(index_dir).get("resolved", {}).get("spec")
+def index_sessions(frame, meta: dict, source):
+    """The session of every row of an index (`frame` and its meta, read from `source`), in row order."""
+    spec = meta.get("resolved", {}).get("spec")
     if spec is None or spec.get("session") is not None:
         return frame["session"]
     hint = "name the table's session column (session=COLUMN) or use folds=0 for the table's own split"
-    return frame["dialogue_id"].map(lambda dialogue: dialogue_session(dialogue, index_dir, hint))
+    return frame["dialogue_id"].map(lambda dialogue: dialogue_session(dialogue, source, hint))
 
 
 def fold_dialogues(dialogues, folds: int, fold: int, source):
@@ -65,7 +62,7 @@ def write_fold_index(index_dir, folds: int, fold: int, out_dir) -> ResolvedSplit
 
     meta = read_index_meta(index_dir)
     frame = read_index(index_dir).drop(columns=["wav_file"])
-    sessions = index_sessions(index_dir)
+    sessions = index_sessions(frame, meta, index_dir)
     split = fold_split(sessions, folds, fold)
     frame["split"] = split.split_of(sessions)
     reader_options = {key: value for key, value in meta.get("resolved", {}).items()

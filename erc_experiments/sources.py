@@ -69,7 +69,9 @@ class IndexSource:
     def prepare_folds(self, run_dir, folds: int) -> list:
         if not folds:
             return [FoldInput(None, self.path, None)]
-        sessions = index_sessions(self.path)
+        from feature_extractor.corpus import read_index, read_index_meta
+
+        sessions = index_sessions(read_index(self.path), read_index_meta(self.path), self.path)
         inputs = []
         for fold in range(folds):
             out = Path(run_dir) / "folds" / f"fold{fold}" / "index"
