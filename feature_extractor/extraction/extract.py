@@ -23,6 +23,7 @@ from cgnn.conversation_pickle import write_conversations
 from erc_core.cli import quiet_libraries, run_command
 from erc_core.errors import UserError
 from erc_core.files import atomic_open
+from erc_core.heap import release_free_heap
 from erc_core.progress import ProgressSetting, progress_mode
 from erc_core.progress import progress as show_progress
 from erc_core.provenance import run_provenance
@@ -171,6 +172,8 @@ def extract_features(model, dataset, collator, batch_size, num_workers, device, 
             vectors = {name: value.float().cpu().numpy() for name, value in vectors.items() if value is not None}
             for row, segment_id in enumerate(batch["segment_ids"]):
                 features[segment_id] = {name: value[row] for name, value in vectors.items()}
+            del batch, output, encoded
+            release_free_heap()  # else the heap grows with the number of batch shapes seen
     return features
 
 
