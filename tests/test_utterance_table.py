@@ -254,7 +254,14 @@ def test_command_line_spec_file_and_options_of_another_input_kind(tmp_path, caps
     assert index_command.main(["--table", str(path), "--spec", str(spec), "--out", str(tmp_path / "idx")]) == 0
     printed = capsys.readouterr().out
     assert "classes (the table spec's labels): sad 2 (50.0%), joy 1 (25.0%), neutral 1 (25.0%)" in printed
+    assert "sessions none (no session column: every row in session 0)" in printed
     assert read_index_meta(tmp_path / "idx")["label_names"] == ["sad", "joy", "neutral"]
+
+    with_sessions = write_table(tmp_path / "s.csv", [row + [session] for row, session in zip(ROWS, "3113")],
+                                header=HEADER + ["sess"])
+    assert index_command.main(["--table", str(with_sessions), "--spec", str(spec), "--columns", "session=sess",
+                               "--out", str(tmp_path / "idx_s")]) == 0
+    assert "dialogues 2, sessions 2, speakers 2" in capsys.readouterr().out
 
     assert index_command.main(["--table", str(path), "--spec", str(spec), "--tie-policy", "soft",
                                "--out", str(tmp_path / "x")]) == 2

@@ -174,7 +174,8 @@ def print_summary(result, out_dir: Path) -> None:
     kemdy = result.dataset in KEMDY_DATASETS
     print(f"{result.dataset} index written to {out_dir}")
     ties = f" (ties kept: {counts['ties_kept']})" if kemdy else ""
-    print(f"  utterances {counts['utterances']}, dialogues {counts['dialogues']}, sessions {counts['sessions']}, "
+    sessions = counts["sessions"] if _has_sessions(result) else "none (no session column: every row in session 0)"
+    print(f"  utterances {counts['utterances']}, dialogues {counts['dialogues']}, sessions {sessions}, "
           f"speakers {counts['speakers']}{ties}")
     total = max(counts["utterances"], 1)
     mix = ", ".join(f"{name} {n} ({100 * n / total:.1f}%)" for name, n in counts["emotions"].items())
@@ -211,3 +212,8 @@ def build(argv) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _has_sessions(result) -> bool:
+    spec = result.options.get("spec")
+    return spec is None or spec.get("session") is not None
