@@ -169,6 +169,12 @@ def read_source(args, kind: str):
                        physio=not args.no_physio)
 
 
+def _has_sessions(result) -> bool:
+    """False for a table index read without a session column (its rows all carry session 0)."""
+    spec = result.options.get("spec")
+    return spec is None or spec.get("session") is not None
+
+
 def print_summary(result, out_dir: Path) -> None:
     counts = result.counts()
     kemdy = result.dataset in KEMDY_DATASETS
@@ -212,8 +218,3 @@ def build(argv) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def _has_sessions(result) -> bool:
-    spec = result.options.get("spec")
-    return spec is None or spec.get("session") is not None
