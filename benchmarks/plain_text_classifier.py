@@ -106,12 +106,12 @@ def _synchronize(device) -> None:
 def _train_epoch(model, tokenizer, data, optimizer, scheduler, batch_size: int, rng) -> None:
     ids, labels = data
     model.train()
-    order = rng.permutation(len(ids))
+    order, device = rng.permutation(len(ids)), _device_of(model)
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
-        batch = _batch(tokenizer, ids, rows, _device_of(model))
+        batch = _batch(tokenizer, ids, rows, device)
         loss = torch.nn.functional.cross_entropy(model(batch["input_ids"], batch["attention_mask"]),
-                                                 torch.as_tensor(labels[rows], device=_device_of(model)))
+                                                 torch.as_tensor(labels[rows], device=device))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -121,10 +121,10 @@ def _train_epoch(model, tokenizer, data, optimizer, scheduler, batch_size: int, 
 def _weighted_f1(model, tokenizer, data, batch_size: int) -> float:
     ids, labels = data
     model.eval()
-    predicted = []
+    predicted, device = [], _device_of(model)
     with torch.inference_mode():
         for start in range(0, len(ids), batch_size):
-            batch = _batch(tokenizer, ids, range(start, min(start + batch_size, len(ids))), _device_of(model))
+            batch = _batch(tokenizer, ids, range(start, min(start + batch_size, len(ids))), device)
             predicted.append(model(batch["input_ids"], batch["attention_mask"]).argmax(1).cpu().numpy())
     return 100 * f1_score(labels, np.concatenate(predicted), average="weighted")
 
