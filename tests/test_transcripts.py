@@ -20,6 +20,18 @@ from feature_extractor.corpus.transcripts import UndecodableTranscript, clean_tr
         ("  많은   공백  ", "많은 공백"),
         ("ab/ 1/2", "ab/ 1/2"),  # a letter inside a word is not a tag; plain slashes stay
         ("l/", ""),  # markup only
+        # Markup found in about 1 % of the real KEMDy19 transcripts:
+        ("s/ 뭐야 진짜", "뭐야 진짜"),  # `s/` opening the transcript
+        ("그런 거야.b/", "그런 거야."),  # a tag glued to punctuation
+        ("거야?n/ 응", "거야? 응"),
+        ("알았어 /n", "알았어"),  # a tag written backwards, as a word of its own
+        ("/n 알았어", "알았어"),
+        ("그런(건데+u/) 뭐", "그런건데 뭐"),  # a group holding markup loses its parentheses
+        ("(건데+u/)", "건데"),
+        ("(u/)", ""),
+        ("거야b/", "거야b/"),  # glued to a syllable: part of the word, as `ab/`
+        ("a/n 1/n", "a/n 1/n"),  # a backwards tag only as a word of its own
+        ("(웃음) 그래", "(웃음) 그래"),  # parentheses without markup stay
     ],
 )
 def test_cleaning_rule(raw, clean):

@@ -6,20 +6,26 @@ joined with one space and the ends stripped; that string is `text_raw`.
 Cleaning (`text`), in this order:
   1. dual transcription `(A)/(B)` keeps the first alternative A
      (`(3시)/(세 시)에 가자` -> `3시에 가자`);
-  2. the noise / breath / laughter-type tags `c/ n/ N/ u/ l/ b/ o/ I/` are removed where they
-     start a word, also when glued together (`l/ 아 진짜?` -> `아 진짜?`, `N/I/ 음` -> `음`;
-     a letter inside a word such as `ab/` is kept);
-  3. the markers `*` and `+` are removed, the word they mark is kept (`가+ 가자` -> `가 가자`);
-  4. runs of white space become one space; the ends are stripped.
-A transcript that is only markup cleans to "" and is kept (its audio still carries emotion);
-only a transcript whose raw text is empty counts as an "empty transcript"."""
+  2. a parenthesised group holding markup keeps its cleaned content without the parentheses
+     (`그런(건데+u/)` -> `그런건데`); other parentheses stay;
+  3. the noise / breath / laughter-type tags `c/ n/ N/ u/ l/ b/ o/ I/ s/` are removed where no
+     letter or digit precedes them, also when glued together or to punctuation
+     (`l/ 아 진짜?` -> `아 진짜?`, `N/I/ 음` -> `음`, `거야.b/` -> `거야.`; a letter inside a word
+     such as `ab/` is kept), and so is a tag written backwards as a word of its own (`/n`);
+  4. the markers `*` and `+` are removed, the word they mark is kept (`가+ 가자` -> `가 가자`);
+  5. runs of white space become one space; the ends are stripped.
+A transcript that is only markup cleans to "" and is kept, like an empty one (its audio still
+carries emotion)."""
 
 import re
 from pathlib import Path
 
 DUAL_TRANSCRIPTION = re.compile(r"\(([^()]*)\)\s*/\s*\(([^()]*)\)")
-MARKUP_TAG = re.compile(r"(?<![^\s(])[cnNulboI]/")
+TAG_LETTERS = "cnNulboIs"
+MARKUP_TAG = re.compile(rf"(?<!\w)[{TAG_LETTERS}]/")
+BACKWARDS_TAG = re.compile(rf"(?<!\S)/[{TAG_LETTERS}](?!\S)")
 MARKERS = re.compile(r"[*+]")
+GROUP = re.compile(r"\(([^()]*)\)")
 WHITESPACE = re.compile(r"\s+")
 
 
@@ -42,8 +48,19 @@ def read_transcript(path: Path) -> str:
 
 def clean_transcript(text: str) -> str:
     text = DUAL_TRANSCRIPTION.sub(r"\1", text)
+    text = GROUP.sub(_unwrap_marked_group, text)
+    return WHITESPACE.sub(" ", _strip_markup(text)).strip()
+
+
+def _unwrap_marked_group(group: re.Match) -> str:
+    inside = group.group(1)
+    cleaned = _strip_markup(inside)
+    return cleaned if cleaned != inside else group.group(0)
+
+
+def _strip_markup(text: str) -> str:
     previous = None
     while previous != text:  # tags can follow each other without a space: `N/I/ 음`
         previous, text = text, MARKUP_TAG.sub(" ", text)
-    text = MARKERS.sub("", text)
-    return WHITESPACE.sub(" ", text).strip()
+    text = BACKWARDS_TAG.sub(" ", text)
+    return MARKERS.sub("", text)
