@@ -4,6 +4,7 @@
     classification_report.txt    scikit-learn's per-class report
     confusion_matrix.png         row-normalised, counts in the cells, headline metrics in the title
     metrics.json                 erc_core.metrics numbers + whatever the caller adds (provenance, ...)
+    report.html                  the page to read it all in, every dialogue as a timeline (erc_core/report_page.py)
 """
 
 import csv
@@ -14,11 +15,14 @@ import numpy as np
 from erc_core.files import atomic_open, write_json
 from erc_core.metrics import classification_metrics, report_text
 from erc_core.plots import headline_title, save_confusion_matrix
+from erc_core.report_page import PAGE_NAME, write_report_page
 
 
-def write_evaluation(out, name: str, label_names, rows, gold, probabilities, extra: dict | None = None) -> dict:
+def write_evaluation(out, name: str, label_names, rows, gold, probabilities, extra: dict | None = None,
+                     texts=None) -> dict:
     """`rows`: (dialogue_id, segment_id, speaker) per utterance; `gold`: class ids, -1 = no label;
-    `probabilities`: [n, K]. Returns the metrics written to metrics.json."""
+    `probabilities`: [n, K]; `texts`: the utterances' text, one per row, or None (the report page
+    then has no text column). Returns the metrics written to metrics.json."""
     out = Path(out)
     gold = np.asarray(gold, dtype=np.int64)
     probabilities = np.asarray(probabilities, dtype=np.float64)
@@ -34,6 +38,7 @@ def write_evaluation(out, name: str, label_names, rows, gold, probabilities, ext
     else:  # nothing to score: leave no stale report from an earlier run
         for stale in ("classification_report.txt", "confusion_matrix.png"):
             (out / stale).unlink(missing_ok=True)
+    write_report_page(out / PAGE_NAME, name, label_names, rows, gold, probabilities, texts, extra, metrics)
     result = {**(extra or {}), "utterances": int(gold.size), **metrics}
     write_json(out / "metrics.json", result)
     return result
