@@ -42,6 +42,7 @@ class IndexResult:
             "speakers": int(frame["speaker"].nunique()),
             "emotions": {name: int((frame["emotion"] == name).sum()) for name in self.label_names},
             "ties_kept": int(frame["is_tie"].sum()) if "is_tie" in frame else 0,
+            "empty_text": int((frame["text"] == "").sum()),
             "splits": {name: _split_counts(frame[frame["split"] == name]) for name in SPLIT_NAMES},
             "physio_coverage": {c.removeprefix("has_"): int(frame[c].sum()) for c in mask_columns},
             "skipped": dict(sorted(Counter(self.skipped["reason"]).items())),

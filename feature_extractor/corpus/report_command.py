@@ -134,6 +134,10 @@ def report(argv) -> int:
     else:
         as_dict = generic_statistics(table, label_names) | {"label_names": list(label_names)}
         print(format_generic(as_dict, title, label_names, label_source))
+    if "text" in table:
+        as_dict["empty_text"] = int((table["text"] == "").sum())
+        print(f"\nempty text: {as_dict['empty_text']} utterances "
+              "(kept with their audio; transcript empty or only markup)")
     if args.json is not None:
         write_json(args.json, as_dict)
     return 0

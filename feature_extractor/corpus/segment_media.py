@@ -3,8 +3,9 @@
 A wav is only opened with soundfile.info (header, no decoding). The transcript is the `.txt`
 with the same name next to the wav. Reasons, checked in this order (the first one counts):
   "missing wav", "unreadable wav" (soundfile cannot open it), "empty wav" (zero frames),
-  "missing transcript", "undecodable transcript" (neither UTF-8 nor cp949),
-  "empty transcript" (nothing but white space)."""
+  "missing transcript", "undecodable transcript" (neither UTF-8 nor cp949).
+An empty transcript (or one that is only markup) is not a reason: the utterance keeps its place
+in the conversation with `text` "" and its audio."""
 
 from pathlib import Path
 
@@ -39,8 +40,6 @@ def _one_segment(root: Path, primary: str, alternative: str):
         text_raw = read_transcript(root / transcript)
     except UndecodableTranscript:
         return wav, "", "", "undecodable transcript", transcript
-    if not text_raw:
-        return wav, "", "", "empty transcript", transcript
     return wav, text_raw, clean_transcript(text_raw), "", ""
 
 
