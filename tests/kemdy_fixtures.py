@@ -159,6 +159,22 @@ def write_annotation(path: Path, rows: list[list], header_1: list[str], header_2
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def edit_fields(path: Path, line_number: int, edit) -> None:
+    """Rewrite line `line_number` (1-based) of a CSV written above: `edit(fields) -> fields`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fields = lines[line_number - 1].split(",")
+    lines[line_number - 1] = ",".join(edit(fields))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def set_field(position: int, value: str):
+    def edit(fields):
+        fields[position] = value
+        return fields
+
+    return edit
+
+
 def _rater_fields(raters) -> list:
     fields = []
     for word in expand_raters(raters):

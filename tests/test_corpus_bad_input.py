@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile
-from kemdy_fixtures import write_kemdy19_tree, write_kemdy20_tree
+from kemdy_fixtures import edit_fields, set_field, write_kemdy19_tree, write_kemdy20_tree
 
 from feature_extractor.corpus import CorpusError, SplitConfig, build_index, read_skipped, write_index
 
@@ -20,21 +20,6 @@ F_FILE = "annotation/Session01_F_res.csv"
 @pytest.fixture
 def corpus(tmp_path):
     return write_kemdy19_tree(tmp_path / "KEMDy19")
-
-
-def edit_fields(path, line_number, edit):
-    lines = path.read_text(encoding="utf-8").splitlines()
-    fields = lines[line_number - 1].split(",")
-    lines[line_number - 1] = ",".join(edit(fields))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def set_field(position, value):
-    def edit(fields):
-        fields[position] = value
-        return fields
-
-    return edit
 
 
 def build(root, **kwargs):
@@ -84,12 +69,6 @@ def test_unparsable_time_names_file_row_and_column(corpus):
         build(corpus)
 
 
-def test_duplicate_segment_id_in_one_file(corpus):
-    edit_fields(corpus / F_FILE, 7, set_field(9, "Sess01_script01_F002"))
-    with pytest.raises(CorpusError, match=r"line 7: segment id Sess01_script01_F002 appears again \(first at line 6\)"):
-        build(corpus)
-
-
 def test_malformed_segment_id_and_wrong_session(corpus):
     edit_fields(corpus / F_FILE, 8, set_field(9, "Sess01-impro01-M001"))
     with pytest.raises(CorpusError, match=r"line 8: segment id 'Sess01-impro01-M001' does not parse"):
@@ -122,7 +101,6 @@ def test_per_segment_media_faults_are_skipped_with_reasons(corpus, tmp_path):
     soundfile.write(str(folder / "Sess01_script01_F003.wav"), np.zeros(0, dtype=np.float32), 16000)
     (folder / "Sess01_script01_M002.txt").unlink()
     impro = corpus / "wav" / "Session01" / "Sess01_impro01"
-    (impro / "Sess01_impro01_M001.txt").write_text(" \n", encoding="utf-8")
     (impro / "Sess01_impro01_F001.txt").write_bytes(b"\xff\xfe\xff\xff")
 
     result = build(corpus)
@@ -131,17 +109,17 @@ def test_per_segment_media_faults_are_skipped_with_reasons(corpus, tmp_path):
         "Sess01_script01_F002": ("unreadable wav", "wav/Session01/Sess01_script01/Sess01_script01_F002.wav"),
         "Sess01_script01_F003": ("empty wav", "wav/Session01/Sess01_script01/Sess01_script01_F003.wav"),
         "Sess01_script01_M002": ("missing transcript", "wav/Session01/Sess01_script01/Sess01_script01_M002.txt"),
-        "Sess01_impro01_M001": ("empty transcript", "wav/Session01/Sess01_impro01/Sess01_impro01_M001.txt"),
         "Sess01_impro01_F001": ("undecodable transcript", "wav/Session01/Sess01_impro01/Sess01_impro01_F001.txt"),
     }
     skipped = {row.segment_id: (row.reason, row.file) for row in result.skipped.itertuples()}
     assert skipped == expected
-    assert sorted(result.frame["segment_id"]) == ["Sess01_script01_F001", "Sess02_script01_F001", "Sess02_script01_M001"]
+    kept = ["Sess01_impro01_M001", "Sess01_script01_F001", "Sess02_script01_F001", "Sess02_script01_M001"]
+    assert sorted(result.frame["segment_id"]) == kept
 
     write_index(result, tmp_path / "index", {})
     on_disk = read_skipped(tmp_path / "index")
     assert {row.segment_id: (row.reason, row.file) for row in on_disk.itertuples()} == expected
-    assert result.counts()["skipped"]["missing wav"] == 1 and result.counts()["skipped_total"] == 6
+    assert result.counts()["skipped"]["missing wav"] == 1 and result.counts()["skipped_total"] == 5
 
 
 def test_labels_never_shift_when_a_middle_wav_is_missing(corpus):

@@ -50,7 +50,8 @@ def read_annotation(path: Path, layout: AnnotationLayout) -> pd.DataFrame:
     """One row per data line: `line` (1-based line number in the file), `segment_id`, `start`,
     `end` (floats), `emotion_raw`, `valence`, `arousal` (floats, NaN when blank) and
     `rater_01..rater_10` (raw emotion words, "" when blank). Raises CorpusError on a wrong
-    column count, an unparsable time or number, a missing or duplicated segment id."""
+    column count, an unparsable time or number, a missing segment id. A segment id on several
+    rows is the corpus reader's to settle (repeated_ids.py)."""
     path = Path(path)
     try:
         text = read_text_file(path)
@@ -118,16 +119,6 @@ def _require_segment_ids(path: Path, table: pd.DataFrame) -> None:
     if blank.any():
         line = int(table.loc[blank, "line"].iloc[0])
         raise CorpusError("empty Segment ID", path, line, expected="a segment id")
-    repeated = table["segment_id"].duplicated()
-    if repeated.any():
-        segment = table.loc[repeated, "segment_id"].iloc[0]
-        first, again = table.loc[table["segment_id"] == segment, "line"].iloc[:2]
-        raise CorpusError(
-            f"segment id {segment} appears again (first at line {first})",
-            path,
-            int(again),
-            expected="each segment id once per annotation file",
-        )
 
 
 def _numbers(path: Path, table: pd.DataFrame, name: str, position: int, required: bool) -> pd.Series:

@@ -187,6 +187,9 @@ def print_summary(result, out_dir: Path) -> None:
     mix = ", ".join(f"{name} {n} ({100 * n / total:.1f}%)" for name, n in counts["emotions"].items())
     source = result.options.get("label_source")
     print(f"  classes{' (' + source + ')' if source else ''}: {mix}")
+    if counts["empty_text"]:
+        print(f"  empty text: {counts['empty_text']} utterances kept with their audio "
+              "(transcript empty or only markup)")
     for name, split in counts["splits"].items():
         print(f"  {name:5s}: {split['utterances']} utterances, {split['dialogues']} dialogues, "
               f"sessions {split['sessions']}")
@@ -199,7 +202,12 @@ def print_summary(result, out_dir: Path) -> None:
     reasons = ", ".join(f"{reason}: {n}" for reason, n in counts["skipped"].items()) or "none"
     print(f"  skipped {counts['skipped_total']} ({reasons}); see {out_dir / 'skipped.csv'}")
     for note, value in result.notes.items():
-        print(f"  note: {note}: {value}")
+        if isinstance(value, list):  # one line per item: each names its file and line
+            print(f"  note: {note}: {len(value)}")
+            for item in value:
+                print(f"    {item}")
+        else:
+            print(f"  note: {note}: {value}")
 
 
 def main(argv=None) -> int:

@@ -7,6 +7,7 @@ from typing import Callable
 
 import pandas as pd
 
+from feature_extractor.corpus.annotation_csv import AnnotationLayout, read_annotation
 from feature_extractor.corpus.errors import CorpusError
 from feature_extractor.corpus.signal_files import SignalSource
 
@@ -68,3 +69,10 @@ def split_segment_ids(table: pd.DataFrame, pattern: re.Pattern, path: Path, exam
             expected=f"a segment id like {example}",
         )
     return parts
+
+
+def read_checked_annotation(path: Path, columns: AnnotationLayout, pattern: re.Pattern, example: str) -> pd.DataFrame:
+    """read_annotation's rows, every segment id checked to parse before any is compared with another."""
+    table = read_annotation(path, columns)
+    split_segment_ids(table, pattern, path, example)
+    return table
