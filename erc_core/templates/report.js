@@ -56,7 +56,7 @@
       total += rowsOf[i].length;
     });
     status.textContent = "showing " + dialogues + " of " + sections.length + " dialogues, " +
-      utterances + " of " + total + " utterances";
+      utterances.toLocaleString("en-US") + " of " + total.toLocaleString("en-US") + " utterances";
   }
 
   function sort() {
