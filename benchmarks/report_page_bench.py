@@ -8,7 +8,8 @@ Chromium. A benchmark line, not a timed test.
 The predictions only have to be realistic in shape, not good: a logistic regression (scikit-learn
 defaults, standardised features) on the pickle's MiniLM text vectors of the train split, scored on
 test, written through erc_core.evaluation_report.write_evaluation like any evaluation. Texts are
-matched to utterances by segment id (`<dialogue>_<turn:03d>`, the importer's ids for this pickle).
+matched to utterances by segment id (erc_core/utterance_texts.py: `<dialogue>_<turn:03d>`, the
+importer's ids for this pickle).
 
 Measured: the page's size; Jinja2 render time (write_evaluation's report.html alone); in Chromium,
 the page's own `data-ready-ms` (performance.now() when its script has filtered and sorted, i.e. the
@@ -18,7 +19,6 @@ shared files it prints `skipped: <path> not found` and exits 0; without Chromium
 and render time only."""
 
 import argparse
-import csv
 import platform
 import statistics
 import sys
@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO))
 from cgnn.importers.cogmen_tuple import LABEL_SETS, import_cogmen_tuple, load_cogmen_tuple  # noqa: E402
 from erc_core.evaluation_report import write_evaluation  # noqa: E402
 from erc_core.report_page import PAGE_NAME, page_context, render_report_page  # noqa: E402
+from erc_core.utterance_texts import texts_by_segment  # noqa: E402
 from tests.test_report_page_browser import chromium_binary, dump_dom, html_attribute, parse_dom  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "benchmarks"
@@ -65,11 +66,6 @@ def test_split_predictions(pickle_path):
     return test, model.predict_proba(scaler.transform(np.concatenate([d["features"]["t"] for d in test])))
 
 
-def transcripts_by_segment(path) -> dict:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return {f"{row['dialogue_id']}_{int(row['turn']):03d}": row["text"] for row in csv.DictReader(handle)}
-
-
 def browser_times(binary, page: Path, repeats: int) -> tuple:
     """(median data-ready-ms of the page, median dump-dom wall seconds of the page, of an empty page)."""
     empty = page.parent / "empty.html"
@@ -92,7 +88,7 @@ def main(argv=None) -> int:
             print(f"skipped: {path} not found")
             return 0
     dialogues, probabilities = test_split_predictions(args.pickle)
-    texts_of = transcripts_by_segment(args.transcripts)
+    texts_of = texts_by_segment(args.transcripts)
     rows = [(d["dialogue_id"], s, speaker) for d in dialogues for s, speaker in zip(d["segment_ids"], d["speakers"])]
     gold = np.concatenate([d["labels"] for d in dialogues])
     texts = [texts_of.get(segment) for _, segment, _ in rows]

@@ -7,9 +7,11 @@ loaded from anywhere. (tests/test_report_page_browser.py opens pages in Chromium
 import numpy as np
 import pytest
 
+from erc_core.errors import UserError
 from erc_core.evaluation_report import write_evaluation
 from erc_core.report_page import TEMPLATES, write_report_page
 from erc_core.report_view import class_colours, emotion_shifts
+from erc_core.utterance_texts import texts_by_segment
 from tests.test_report_page_browser import HOSTILE_IMAGE, HOSTILE_SCRIPT, KOREAN, parse_dom
 
 LABELS = ["neu", "hap", "ang"]
@@ -169,3 +171,21 @@ def test_speakers_of_one_dialogue_get_colours_in_order_of_first_turn(tmp_path):
     colour = [next(c for c in cell.classes() if c.startswith("s") and c[1:].isdigit()) for cell in cells]
     assert colour == ["s0", "s1", "s0", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s0"]  # nine, then round again
 
+
+
+def test_texts_are_read_by_segment_id_or_by_dialogue_and_turn(tmp_path):
+    by_id = tmp_path / "index.csv"
+    by_id.write_text("segment_id,speaker,text\ns1,A,\"hello, you\"\ns2,B,안녕\n", encoding="utf-8")
+    assert texts_by_segment(by_id) == {"s1": "hello, you", "s2": "안녕"}
+    by_turn = tmp_path / "transcripts.tsv"
+    by_turn.write_text("dialogue_id\tturn\ttext\nSes05F_impro01\t0\tHi.\nSes05F_impro01\t11\tOkay.\n", encoding="utf-8")
+    assert texts_by_segment(by_turn) == {"Ses05F_impro01_000": "Hi.", "Ses05F_impro01_011": "Okay."}
+
+
+def test_a_text_table_without_the_columns_is_one_clear_error(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("id,utterance\n1,hi\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"t\.csv: expected the columns segment_id and text .*found id, utterance"):
+        texts_by_segment(table)
+    with pytest.raises(UserError, match="cannot read"):
+        texts_by_segment(tmp_path / "missing.csv")
