@@ -234,3 +234,15 @@ def test_the_hostile_check_would_see_a_script_that_ran(chromium, tmp_path):
     page.write_text(f"<!DOCTYPE html><html><body><script>var s = '{HOSTILE_SCRIPT}';</script></body></html>",
                     encoding="utf-8")
     assert html_attribute(parse_dom(dump_dom(chromium, page)), "data-pwned") == "script"
+
+
+# -- a prediction without gold labels -------------------------------------------------------------------------
+def test_a_prediction_page_works_without_gold_labels(chromium, tmp_path):
+    rows = [("conversation", f"utt_{t:03d}", ["mina", "junho"][t % 3 == 0]) for t in range(12)]
+    probabilities = np.random.default_rng(2).dirichlet(np.ones(4), size=len(rows))
+    page = write_report_page(tmp_path / "report.html", "predict", ["a", "b", "c", "d"], rows, [-1] * len(rows),
+                             probabilities, [f"turn {t}" for t in range(12)])
+    dom = parse_dom(dump_dom(chromium, page, "speaker=junho"))
+    assert html_attribute(dom, "data-ready-ms") is not None  # the script copes with no errors filter
+    assert not dom.find_all("td", "gold") and not dom.find_all("span", "mark-error")
+    assert [row.attrs["title"] for row in visible_rows(dom)] == [s for _, s, who in rows if who == "junho"]
