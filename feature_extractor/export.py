@@ -68,7 +68,8 @@ def load_export(path, device="cpu") -> tuple[AudioTextExtractor, dict]:
     spec = read_export_spec(export_dir)
     model_cfg = local_model_config(spec, export_dir)
     _check_encoder_folders(spec, export_dir)
-    model = AudioTextExtractor(model_cfg, num_classes=len(spec["label_names"]), pretrained=False)
+    model = AudioTextExtractor(model_cfg, num_classes=len(spec["label_names"]), pretrained=False,
+                               frozen_dims=spec["inputs"].get("frozen_dims"))
     load_weights(model, export_dir / WEIGHTS_FILE, spec["weights_sha256"], export_dir / SPEC_FILE)
     return model.to(device).eval(), spec
 

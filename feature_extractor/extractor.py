@@ -20,12 +20,14 @@ def head_modalities(head: str) -> str:
 class AudioTextExtractor(nn.Module):
     """`pretrained=False` builds encoders from their config only (weights come from an export)."""
 
-    def __init__(self, cfg, num_classes: int, pretrained: bool = True):
+    def __init__(self, cfg, num_classes: int, pretrained: bool = True, frozen_dims: dict | None = None):
+        """`frozen_dims`: {modality: width} of the frozen encoders' vectors (frozen.py), if any."""
         super().__init__()
         validate_head_options(cfg.head, cfg.head_options)  # before the encoders take their time to load
         modalities = head_modalities(cfg.head)
-        self.text_encoder = build_text_encoder(cfg.text, pretrained) if "t" in modalities else None
-        self.audio_encoder = build_audio_encoder(cfg.audio, pretrained) if "a" in modalities else None
+        frozen_dims = frozen_dims or {}
+        self.text_encoder = build_text_encoder(cfg.text, pretrained, frozen_dims.get("t")) if "t" in modalities else None
+        self.audio_encoder = build_audio_encoder(cfg.audio, pretrained, frozen_dims.get("a")) if "a" in modalities else None
         self.use_physio = cfg.use_physio
         va_option = {} if cfg.predict_va is None else {"predict_va": cfg.predict_va}
         self.head = build_head(
@@ -47,15 +49,21 @@ class AudioTextExtractor(nn.Module):
 
     @property
     def tokenizer(self):
-        return self.text_encoder.tokenizer if self.text_encoder is not None else None
+        return getattr(self.text_encoder, "tokenizer", None)
 
     def encode(self, batch: dict) -> EncodedBatch:
         encoded = EncodedBatch()
         if self.text_encoder is not None:
-            text = self.text_encoder(batch["input_ids"], batch["token_mask"])
+            if is_frozen(self.text_encoder):
+                text = self.text_encoder(batch["text_features"])
+            else:
+                text = self.text_encoder(batch["input_ids"], batch["token_mask"])
             encoded.text_seq, encoded.text_mask, encoded.text_pooled = text
         if self.audio_encoder is not None:
-            audio = self.audio_encoder(batch["audio"], batch["audio_mask"])
+            if is_frozen(self.audio_encoder):
+                audio = self.audio_encoder(batch["audio_features"])
+            else:
+                audio = self.audio_encoder(batch["audio"], batch["audio_mask"])
             encoded.audio_seq, encoded.audio_mask, encoded.audio_pooled = audio
         if self.use_physio:
             encoded.physio = batch["physio"]
@@ -65,7 +73,16 @@ class AudioTextExtractor(nn.Module):
         encoded = self.encode(batch)
         return self.head(encoded), encoded
 
+    def frozen_encoders(self) -> dict:
+        """{modality: encoder} of the encoders that read frozen vectors."""
+        pairs = (("t", self.text_encoder), ("a", self.audio_encoder))
+        return {modality: encoder for modality, encoder in pairs if encoder is not None and is_frozen(encoder)}
+
     def encoder_parameters(self):
         for encoder in (self.text_encoder, self.audio_encoder):
             if encoder is not None:
                 yield from encoder.parameters()
+
+
+def is_frozen(encoder) -> bool:
+    return getattr(encoder, "frozen_features", False)

@@ -1,4 +1,5 @@
-"""Stage-1 encoders: HF text and speech models, and the no-download acoustic encoder.
+"""Stage-1 encoders: HF text and speech models, the no-download acoustic encoder, and the trained
+projection over frozen encoders' cached vectors (frozen.py).
 
 Every encoder returns a `ModalityEncoding` (sequence, mask, pooled) and exposes `output_dim`.
 """
@@ -19,7 +20,9 @@ def loading(key: str, name: str):
         raise UserError(f"{key}={name}: cannot load it ({first_line})") from None
 
 
-def build_text_encoder(cfg, pretrained: bool = True):
+def build_text_encoder(cfg, pretrained: bool = True, frozen_dim: int | None = None):
+    if cfg.kind == "sentence":
+        return _frozen_encoder("model.text", frozen_dim, cfg)
     from feature_extractor.encoders.hf_text import HFTextEncoder
     from feature_extractor.encoders.model_source import check_model_source
 
@@ -39,7 +42,11 @@ def build_text_encoder(cfg, pretrained: bool = True):
     return encoder
 
 
-def build_audio_encoder(cfg, pretrained: bool = True):
+def build_audio_encoder(cfg, pretrained: bool = True, frozen_dim: int | None = None):
+    from feature_extractor.encoders.frozen import FROZEN_AUDIO_KINDS
+
+    if cfg.kind in FROZEN_AUDIO_KINDS:
+        return _frozen_encoder("model.audio", frozen_dim, cfg)
     if cfg.kind == "acoustic":
         from feature_extractor.encoders.acoustic import AcousticEncoder
 
@@ -61,7 +68,15 @@ def build_audio_encoder(cfg, pretrained: bool = True):
                 pretrained=pretrained,
                 layerdrop=cfg.layerdrop,
             )
-    raise UserError(f"model.audio.kind={cfg.kind!r}; expected hf or acoustic")
+    raise UserError(f"model.audio.kind={cfg.kind!r}; expected hf, acoustic, whisper or opensmile")
+
+
+def _frozen_encoder(key: str, frozen_dim: int | None, cfg):
+    from feature_extractor.encoders.frozen import FrozenFeatureEncoder
+
+    if not frozen_dim:
+        raise ValueError(f"{key}.kind={cfg.kind}: the width of its frozen vectors must be known to build the encoder")
+    return FrozenFeatureEncoder(frozen_dim, hidden=cfg.frozen_hidden, dropout=cfg.frozen_dropout)
 
 
 __all__ = ["ModalityEncoding", "build_text_encoder", "build_audio_encoder"]

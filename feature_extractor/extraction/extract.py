@@ -11,6 +11,7 @@ audio or empty text are listed in `<out>.skipped.csv` with reasons and counted.
 """
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from torch.utils.data import DataLoader
 
 from cgnn.conversation_pickle import write_conversations
 from erc_core.cli import quiet_libraries, run_command
+from erc_core.config import from_dict
 from erc_core.errors import UserError
 from erc_core.files import atomic_open
 from erc_core.heap import release_free_heap
@@ -29,15 +31,18 @@ from erc_core.progress import progress as show_progress
 from erc_core.provenance import run_provenance
 from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig
 from feature_extractor.export import export_dir_of, load_export
+from feature_extractor.extractor import head_modalities
 from feature_extractor.extraction.arguments import extract_parser
 from feature_extractor.extraction.distributed import DistributedContext
 from feature_extractor.inputs.batching import LengthBucketBatchSampler
 from feature_extractor.inputs.collate import Collator
 from feature_extractor.inputs.dataset import UtteranceDataset, moved_corpus_hint, scan_utterances, soft_columns_of
 from feature_extractor.inputs.dialogue_context import ContextWindow, with_dialogue_context
+from feature_extractor.inputs.frozen_vectors import frozen_vectors
 from feature_extractor.inputs.index_table import check_labels, index_label_names, load_index_table
 from feature_extractor.inputs.physio_vector import PhysioStandardizer
 from feature_extractor.inputs.split_provenance import check_no_training_overlap, index_sha256
+from feature_extractor.training.config import ModelConfig
 
 STAGE2_VERSION = 1
 
@@ -101,7 +106,8 @@ def prepare_utterances(args, spec: dict, progress=False):
     check_index_classes(index_label_names(args.index), spec["label_names"], args.index, export_dir_of(args.checkpoint))
     check_labels(table, spec["label_names"], args.index, allow_unlabelled=True)
     cache = acoustic_cache(args.checkpoint, spec, args.feature_cache) if spec["inputs"]["audio_kind"] == "acoustic" else None
-    return prepare_table(table, spec, args.index, cache, progress, args.num_workers)
+    frozen_root = args.feature_cache or Path(args.index) / "frozen_cache"  # stage 1's default: its vectors are reused
+    return prepare_table(table, spec, args.index, cache, progress, args.num_workers, frozen_root)
 
 
 def check_index_classes(index_labels, model_labels, index, checkpoint) -> None:
@@ -111,8 +117,10 @@ def check_index_classes(index_labels, model_labels, index, checkpoint) -> None:
                         f"{list(model_labels)}; extract with a stage-1 model trained on this corpus's index")
 
 
-def prepare_table(table: pd.DataFrame, spec: dict, source, cache=None, progress=False, workers: int = 0):
-    """`prepare_utterances` for an utterance table already in memory (index columns + `wav_file`)."""
+def prepare_table(table: pd.DataFrame, spec: dict, source, cache=None, progress=False, workers: int = 0,
+                  frozen_root=None):
+    """`prepare_utterances` for an utterance table already in memory (index columns + `wav_file`);
+    `frozen_root`: the cache of frozen encoders' vectors, when the model has such encoders."""
     inputs = spec["inputs"]
     if inputs["use_text"]:
         table = with_dialogue_context(table, ContextWindow.of_spec(spec))
@@ -125,10 +133,12 @@ def prepare_table(table: pd.DataFrame, spec: dict, source, cache=None, progress=
         raise UserError(f"{source}: every utterance was skipped ({len(skipped)}: {reasons}); nothing to extract"
                         + moved_corpus_hint(skipped, "--corpus-root DIR (kemdy-extract) or --audio-root DIR (kemdy-predict --table)"))
     physio = PhysioStandardizer(**spec["physio"]).transform(kept, source=source)
+    model_cfg = from_dict(ModelConfig, copy.deepcopy(spec["model"]), source=source)
+    frozen = frozen_vectors(kept, model_cfg, head_modalities(model_cfg.head), frozen_root, progress)
     dataset = UtteranceDataset(
         kept, use_text=inputs["use_text"], audio_kind=inputs["audio_kind"],
         max_audio_seconds=inputs["max_audio_seconds"], crop_mode=inputs["eval_crop"],
-        physio=physio if spec["model"]["use_physio"] else None, acoustic_cache=cache,
+        physio=physio if spec["model"]["use_physio"] else None, acoustic_cache=cache, frozen=frozen,
     )
     return kept, skipped, physio, dataset
 
@@ -140,10 +150,10 @@ def add_physio(features: dict, kept: pd.DataFrame, physio: np.ndarray) -> None:
 
 
 def features_for_table(model, spec: dict, table: pd.DataFrame, source, device, batch_size: int = 16,
-                       num_workers: int = 0, cache=None, progress=False):
+                       num_workers: int = 0, cache=None, progress=False, frozen_root=None):
     """Stage 2 in one process for an in-memory utterance table (the predict command):
     (kept rows, skipped rows, {segment_id: {'t', 'a', 'fused', 'p'}})."""
-    kept, skipped, physio, dataset = prepare_table(table, spec, source, cache, progress, num_workers)
+    kept, skipped, physio, dataset = prepare_table(table, spec, source, cache, progress, num_workers, frozen_root)
     collator = Collator(model.tokenizer, spec["inputs"]["max_tokens"])
     features = extract_features(model, dataset, collator, batch_size, num_workers, device, DistributedContext(), progress)
     add_physio(features, kept, physio)

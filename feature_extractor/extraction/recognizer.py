@@ -95,7 +95,7 @@ class EmotionRecognizer:
     stage1: str
     batch_size: int = 16
     num_workers: int = 0
-    feature_cache: str | None = None   # acoustic frame features (default: a temporary folder per conversation)
+    feature_cache: str | None = None   # acoustic frames and frozen encoders' vectors (default: a temporary folder)
     progress: bool = False
 
     @classmethod
@@ -146,10 +146,11 @@ class EmotionRecognizer:
         return Recognition(frame, self.label_names, skipped, dialogue["features"] if features else None)
 
     def _features(self, conversation: Conversation):
-        with _acoustic_cache(self.stage1, self.spec, self.feature_cache) as cache:
+        with _acoustic_cache(self.stage1, self.spec, self.feature_cache) as cache, \
+                _frozen_cache_root(self.feature_cache) as frozen_root:
             kept, skipped, vectors = features_for_table(
                 self.model, self.spec, conversation.table, conversation.source, self.device, self.batch_size,
-                self.num_workers, cache, self.progress)
+                self.num_workers, cache, self.progress, frozen_root)
         widths = {name: len(vector) for name, vector in next(iter(vectors.values())).items()}
         check_stage3_fits(self.stage3, self.spec, widths, export_dir_of(self.stage1), allow_other_stage1=True)
         return kept, skipped, vectors
@@ -225,6 +226,17 @@ def _acoustic_cache(stage1, spec: dict, folder):
     else:
         with tempfile.TemporaryDirectory(prefix="predict_acoustic_") as temporary:
             yield acoustic_cache(stage1, spec, temporary)
+
+
+@contextlib.contextmanager
+def _frozen_cache_root(folder):
+    """Frozen encoders' vectors are keyed by content, so a named folder is safe to share; without
+    one they live in a temporary folder for this conversation."""
+    if folder:
+        yield folder
+    else:
+        with tempfile.TemporaryDirectory(prefix="predict_frozen_") as temporary:
+            yield temporary
 
 
 # -- does the stage-3 model fit the stage-1 export and the conversation? -------------------------------

