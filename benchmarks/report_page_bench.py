@@ -52,7 +52,7 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def test_split_predictions(pickle_path):
+def logistic_regression_on_test(pickle_path):
     """(test dialogues, probabilities [n, K]) of a logistic regression fitted on the train split."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
@@ -60,8 +60,9 @@ def test_split_predictions(pickle_path):
     dialogues, _ = import_cogmen_tuple(load_cogmen_tuple(pickle_path), LABEL_SETS["iemocap"], str(pickle_path))
     train = [d for d in dialogues if d["split"] == "train"]
     test = [d for d in dialogues if d["split"] == "test"]
-    scaler = StandardScaler().fit(np.concatenate([d["features"]["t"] for d in train]))
-    model = LogisticRegression(max_iter=2000).fit(scaler.transform(np.concatenate([d["features"]["t"] for d in train])),
+    features = np.concatenate([d["features"]["t"] for d in train])
+    scaler = StandardScaler().fit(features)
+    model = LogisticRegression(max_iter=2000).fit(scaler.transform(features),
                                                   np.concatenate([d["labels"] for d in train]))
     return test, model.predict_proba(scaler.transform(np.concatenate([d["features"]["t"] for d in test])))
 
@@ -87,7 +88,7 @@ def main(argv=None) -> int:
         if not path.is_file():
             print(f"skipped: {path} not found")
             return 0
-    dialogues, probabilities = test_split_predictions(args.pickle)
+    dialogues, probabilities = logistic_regression_on_test(args.pickle)
     texts_of = texts_by_segment(args.transcripts)
     rows = [(d["dialogue_id"], s, speaker) for d in dialogues for s, speaker in zip(d["segment_ids"], d["speakers"])]
     gold = np.concatenate([d["labels"] for d in dialogues])
@@ -102,7 +103,8 @@ def main(argv=None) -> int:
         size_mb = page.stat().st_size / 1e6
         print(f"report page, IEMOCAP test split: {len(dialogues)} dialogues, {len(rows):,} utterances, "
               f"{sum(t is not None for t in texts):,} with their transcript; predictions of a logistic regression "
-              f"(wF1 {100 * metrics['weighted_f1']:.2f}); {platform.node()}, {platform.processor() or platform.machine()}")
+              f"(wF1 {100 * metrics['weighted_f1']:.2f}); {platform.node()}, "
+              f"{platform.processor() or platform.machine()}")
         print(f"  size {size_mb:.2f} MB (limit {SIZE_LIMIT_MB:g} MB)  {'ok' if size_mb < SIZE_LIMIT_MB else 'OVER'}")
         print(f"  render (Jinja2, Python) {render_s:.2f} s")
         binary = chromium_binary()
@@ -110,7 +112,8 @@ def main(argv=None) -> int:
             print("  headless Chromium: not installed, load time not measured")
             return 0
         ready_ms, page_wall, empty_wall = browser_times(binary, page, args.repeats)
-        print(f"  headless Chromium, median of {args.repeats}: page ready (parsed, script done) after {ready_ms:.0f} ms "
+        print(f"  headless Chromium, median of {args.repeats}: page ready (parsed, script done) "
+              f"after {ready_ms:.0f} ms "
               f"(limit {1000 * LOAD_LIMIT_S:.0f})  {'ok' if ready_ms < 1000 * LOAD_LIMIT_S else 'OVER'}; "
               f"--dump-dom wall {page_wall:.2f} s against {empty_wall:.2f} s for an empty page")
     return 0

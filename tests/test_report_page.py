@@ -26,7 +26,8 @@ def conversation(seed=0, dialogues=3, turns=7, speakers=2):
 
 
 def timeline_rows(dom):
-    return [row for section in dom.find_all("section", "dialogue") for row in section.find_all("tbody")[0].find_all("tr")]
+    return [row for section in dom.find_all("section", "dialogue")
+            for row in section.find_all("tbody")[0].find_all("tr")]
 
 
 @pytest.fixture
@@ -58,7 +59,8 @@ def test_evaluation_writes_the_page_with_one_row_per_utterance(evaluated):
     assert [int(row.attrs["data-gold"]) for row in rows] == evaluated["gold"].tolist()
     assert [int(row.attrs["data-predicted"]) for row in rows] == evaluated["predicted"].tolist()
     errors = [row.attrs["title"] for row in rows if "error" in row.classes()]
-    assert errors == [s for (_, s, _), g, p in zip(evaluated["rows"], evaluated["gold"], evaluated["predicted"]) if g != p]
+    pairs = zip(evaluated["rows"], evaluated["gold"], evaluated["predicted"])
+    assert errors == [segment for (_, segment, _), g, p in pairs if g != p]
     assert [cell.text() for cell in dom.find_all("td", "text")] == [t if t else "–" for t in evaluated["texts"]]
 
 

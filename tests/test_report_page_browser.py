@@ -193,7 +193,8 @@ def test_the_speaker_and_class_filters_show_exactly_their_rows(chromium, demo_re
     label_names = [key[len("prob_"):] for key in predictions[0] if key.startswith("prob_")]
     chosen = predictions[0]["gold"]
     dom = parse_dom(dump_dom(chromium, page, f"speaker={quote(speaker)}&class={label_names.index(chosen)}"))
-    expected = [r["segment_id"] for r in predictions if r["speaker"] == speaker and chosen in (r["gold"], r["predicted"])]
+    expected = [r["segment_id"] for r in predictions
+                if r["speaker"] == speaker and chosen in (r["gold"], r["predicted"])]
     assert 0 < len(expected) < len(predictions)
     assert [row.attrs["title"] for row in visible_rows(dom)] == expected
     shown_dialogues = [s for s in dom.find_all("section", "dialogue") if not s.hidden]
