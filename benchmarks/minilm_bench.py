@@ -125,10 +125,10 @@ def run_stage2(run_dir: Path, args) -> dict:
 
 def t_matches_export(run_dir: Path, dialogue: dict) -> bool:
     """The pickle's first `t` vector against the exported text encoder run on that transcript alone."""
-    model, spec = load_export(run_dir)
-    table = load_index_table(spec["stage1_config"]["data"]["index"]).set_index("segment_id")
+    model, export = load_export(run_dir)
+    table = load_index_table(export.stage1_config["data"]["index"]).set_index("segment_id")
     text = str(table.loc[dialogue["segment_ids"][0], "text"])
-    encoded = model.tokenizer([text], truncation=True, max_length=spec["inputs"]["max_tokens"], return_tensors="pt")
+    encoded = model.tokenizer([text], truncation=True, max_length=export.inputs.max_tokens, return_tensors="pt")
     with torch.inference_mode():
         alone = model.text_encoder(encoded["input_ids"], encoded["attention_mask"].bool()).pooled[0].numpy()
     return bool(np.allclose(dialogue["features"]["t"][0], alone, atol=1e-4))

@@ -71,13 +71,13 @@ def machine() -> dict:
 
 
 def throughput(args) -> dict:
-    model, spec = load_export(args.checkpoint)
+    model, export = load_export(args.checkpoint)
     with tempfile.TemporaryDirectory() as work:
         index = first_rows(args.index, args.utterances, Path(work) / "index")
         options = argparse.Namespace(index=index, corpus_root=None, num_workers=0, feature_cache=None, checkpoint=args.checkpoint)
-        kept, _, _, dataset = prepare_utterances(options, spec, progress=False)
-    collator = Collator(model.tokenizer, spec["inputs"]["max_tokens"])
-    per_second = FRAMES_PER_SECOND if spec["inputs"]["audio_kind"] == "acoustic" else SAMPLE_RATE
+        kept, _, _, dataset = prepare_utterances(options, export, progress=False)
+    collator = Collator(model.tokenizer, export.inputs.max_tokens)
+    per_second = FRAMES_PER_SECOND if export.inputs.audio_kind == "acoustic" else SAMPLE_RATE
     audio_seconds = float(dataset.lengths().sum()) / per_second
     world = DistributedContext()
 

@@ -14,10 +14,12 @@ Lightning's resumable .ckpt files live in <run_dir>/checkpoints/ (callbacks.Atom
 """
 
 import copy
+import dataclasses
 import json
 import os
 import shutil
 from pathlib import Path
+from typing import Optional
 
 from erc_core.config import from_dict
 from erc_core.errors import UserError
@@ -51,27 +53,73 @@ def save_export(export_dir, model: AudioTextExtractor, spec: dict) -> None:
     write_json(export_dir / SPEC_FILE, full_spec)
 
 
-def read_export_spec(path) -> dict:
-    spec_path = export_dir_of(path) / SPEC_FILE
-    spec = read_json(spec_path, "stage-1 export")
-    if spec.get("format") != EXPORT_FORMAT or spec.get("version") != EXPORT_VERSION:
-        raise UserError(
-            f"{spec_path}: format {spec.get('format')!r} version {spec.get('version')!r}; "
-            f"expected {EXPORT_FORMAT!r} version {EXPORT_VERSION}"
-        )
-    return spec
+@dataclasses.dataclass(frozen=True)
+class ExportInputs:
+    """How the exported model's inputs were made; stage 2 and predict make theirs the same way."""
+
+    audio_kind: Optional[str]  # hf / acoustic / whisper / opensmile, None without audio
+    use_text: bool
+    max_audio_seconds: float
+    eval_crop: str
+    max_tokens: int
+    context_before: int = 0  # exports from before dialogue context: none
+    context_after: int = 0
+    acoustic_features: Optional[dict] = None  # AcousticFeatureConfig fields (audio_kind acoustic)
+    frozen_dims: dict = dataclasses.field(default_factory=dict)  # modality -> width of frozen vectors
 
 
-def load_export(path, device="cpu") -> tuple[AudioTextExtractor, dict]:
-    """Rebuild the model from the export alone (no hub access) and load its weights, strictly."""
-    export_dir = export_dir_of(path)
-    spec = read_export_spec(export_dir)
-    model_cfg = local_model_config(spec, export_dir)
-    _check_encoder_folders(spec, export_dir)
-    model = AudioTextExtractor(model_cfg, num_classes=len(spec["label_names"]), pretrained=False,
-                               frozen_dims=spec["inputs"].get("frozen_dims"))
-    load_weights(model, export_dir / WEIGHTS_FILE, spec["weights_sha256"], export_dir / SPEC_FILE)
-    return model.to(device).eval(), spec
+@dataclasses.dataclass(frozen=True)
+class Stage1Export:
+    """A stage-1 export, read and checked once: the one typed view that stage 2, predict, the
+    recognizer and the benchmarks use instead of reading model_config.json's keys themselves."""
+
+    folder: Path
+    spec: dict  # model_config.json as written (copied into the provenance of what is made from it)
+    label_names: tuple
+    model_config: ModelConfig  # encoder names point at the export's own folders
+    inputs: ExportInputs
+    weights_sha256: str
+    epoch: Optional[int]
+    physio: dict  # PhysioStandardizer fields
+    stage1_config: dict
+    split_provenance: Optional[dict]
+    provenance: Optional[dict]
+
+    @classmethod
+    def read(cls, path) -> "Stage1Export":
+        """From a stage-1 run folder or its export/ folder; a foreign or unknown-version file is refused."""
+        folder = export_dir_of(path)
+        spec_path = folder / SPEC_FILE
+        spec = read_json(spec_path, "stage-1 export")
+        if spec.get("format") != EXPORT_FORMAT or spec.get("version") != EXPORT_VERSION:
+            raise UserError(f"{spec_path}: format {spec.get('format')!r} version {spec.get('version')!r}; "
+                            f"expected {EXPORT_FORMAT!r} version {EXPORT_VERSION}")
+        known = {field.name for field in dataclasses.fields(ExportInputs)}
+        inputs = ExportInputs(**{key: value for key, value in spec["inputs"].items() if key in known})
+        return cls(folder, spec, tuple(spec["label_names"]), local_model_config(spec, folder), inputs,
+                   spec["weights_sha256"], spec.get("epoch"), spec["physio"], spec.get("stage1_config", {}),
+                   spec.get("split_provenance"), spec.get("provenance"))
+
+    @property
+    def modalities(self) -> str:
+        """The modalities the exported head reads ("a", "t", "at")."""
+        from feature_extractor.extractor import head_modalities
+
+        return head_modalities(self.model_config.head)
+
+    def load_model(self, device="cpu") -> AudioTextExtractor:
+        """Rebuild the model from the export alone (no hub access) and load its weights, strictly."""
+        _check_encoder_folders(self.spec, self.folder)
+        model = AudioTextExtractor(self.model_config, num_classes=len(self.label_names), pretrained=False,
+                                   frozen_dims=self.inputs.frozen_dims)
+        load_weights(model, self.folder / WEIGHTS_FILE, self.weights_sha256, self.folder / SPEC_FILE)
+        return model.to(device).eval()
+
+
+def load_export(path, device="cpu") -> tuple[AudioTextExtractor, Stage1Export]:
+    """The model of a stage-1 export, ready for inference, and the export's description."""
+    export = Stage1Export.read(path)
+    return export.load_model(device), export
 
 
 def local_model_config(spec: dict, export_dir: Path) -> ModelConfig:

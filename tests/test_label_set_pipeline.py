@@ -16,7 +16,7 @@ from erc_core.errors import UserError
 from feature_extractor.corpus import read_index
 from feature_extractor.corpus.index_builder import IndexResult
 from feature_extractor.corpus.index_io import read_index_meta, write_index
-from feature_extractor.export import load_export, read_export_spec
+from feature_extractor.export import Stage1Export, load_export
 from feature_extractor.extraction.extract import extract_from_args
 from feature_extractor.inputs.collate import Collator
 from feature_extractor.inputs.dialogue_context import ContextWindow, with_dialogue_context
@@ -59,7 +59,7 @@ def pipeline(tmp_path_factory):
 
 
 def test_every_stage_uses_the_index_label_set(pipeline):
-    assert read_export_spec(pipeline["stage1"])["label_names"] == list(LABELS)
+    assert Stage1Export.read(pipeline["stage1"]).label_names == tuple(LABELS)
     stage1_metrics = json.loads((pipeline["stage1"] / "metrics.json").read_text(encoding="utf-8"))
     assert set(stage1_metrics["test"]["per_class"]) == set(LABELS)
     stage1_predictions = pd.read_csv(pipeline["stage1"] / "eval_test" / "predictions.csv")
@@ -78,8 +78,8 @@ def test_every_stage_uses_the_index_label_set(pipeline):
 
 
 def test_stage2_builds_the_text_input_with_the_context_stage1_trained_with(pipeline):
-    model, spec = load_export(pipeline["stage1"])
-    assert ContextWindow.of_spec(spec) == ContextWindow(before=2, after=1)
+    model, export = load_export(pipeline["stage1"])
+    assert ContextWindow.of_export(export) == ContextWindow(before=2, after=1)
     data = read_conversations(pipeline["pickle"])
     dialogue = next(d for d in data.dialogues if len(d["segment_ids"]) >= 4)
     table = with_dialogue_context(read_index(pipeline["index"]), ContextWindow(2, 1)).set_index("segment_id")

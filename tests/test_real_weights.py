@@ -83,10 +83,10 @@ def test_stage2_vectors_are_the_exported_encoders_output(index, tmp_path):
     extract_from_args(["--checkpoint", str(run), "--index", str(index), "--out", str(out), "--num-workers", "0",
                        "--no-progress"])
     data = read_conversations(out)
-    model, spec = load_export(run)
-    table = with_dialogue_context(read_index(index), ContextWindow.of_spec(spec)).set_index("segment_id")
+    model, export = load_export(run)
+    table = with_dialogue_context(read_index(index), ContextWindow.of_export(export)).set_index("segment_id")
     dialogue = data.dialogues[0]
-    assert len(dialogue["segment_ids"]) > 4 and ContextWindow.of_spec(spec).before == 3
+    assert len(dialogue["segment_ids"]) > 4 and ContextWindow.of_export(export).before == 3
     for position in (0, 4):
         row = table.loc[dialogue["segment_ids"][position]]
         item = {"index": 0, "segment_id": row.name, "label": 0, "text": row["text"],

@@ -15,7 +15,7 @@ from erc_experiments.config import RunnerConfig
 from erc_experiments.folds import fold_split
 from erc_experiments.runner import run_experiment
 from feature_extractor.corpus import read_index
-from feature_extractor.export import read_export_spec
+from feature_extractor.export import Stage1Export
 from tests.cgnn_fixtures import SMALL_RUN
 from tests.stage12_fixtures import tiny_corpus
 
@@ -60,7 +60,7 @@ def test_every_fold_runs_stage1_stage3_and_logreg(experiment):
 def test_each_fold_trains_and_scores_on_its_own_sessions(experiment):
     index, out = experiment["index"], experiment["out"]
     for fold in range(3):
-        spec = read_export_spec(out / "stage1" / f"seed0_fold{fold}" / "export")
+        spec = Stage1Export.read(out / "stage1" / f"seed0_fold{fold}" / "export").spec
         pickle = read_conversations(out / "features" / f"seed0_fold{fold}.pkl")
         for dialogue in pickle.dialogues:
             session = int(dialogue["dialogue_id"][4:6])

@@ -58,14 +58,14 @@ def test_metrics_cover_the_complete_test_split(run):
 
 
 def test_export_reloads_offline_into_the_same_weights(run):
-    model, spec = load_export(run["run_dir"])
+    model, export = load_export(run["run_dir"])
     saved = load_file(str(run["run_dir"] / "export/model.safetensors"))
     current = model.state_dict()
     assert set(saved) == set(current)
     for name, tensor in saved.items():
         assert torch.equal(current[name], tensor), name
-    assert spec["label_names"] == list(EMOTIONS)
-    assert spec["epoch"] == 0 and spec["inputs"]["audio_kind"] == "hf"
+    assert export.label_names == tuple(EMOTIONS)
+    assert export.epoch == 0 and export.inputs.audio_kind == "hf"
 
 
 def test_a_second_fresh_run_into_a_used_folder_is_refused(run):

@@ -96,7 +96,9 @@ def test_shuffled_index_gives_the_same_pickle(run, pickle_path, tmp_path):
             np.testing.assert_allclose(ours["features"][name], theirs["features"][name], atol=1e-5)
 
 
-def test_bad_utterances_are_skipped_listed_and_counted(run, tmp_path):
+def test_bad_utterances_are_skipped_listed_and_counted_and_empty_text_stays(run, tmp_path):
+    """Unreadable audio is skipped; an utterance with audio and an empty transcript stays in its
+    conversation with an empty text input (no hole in the dialogue)."""
     corpus = tmp_path / "corpus"
     shutil.copytree(run["root"], corpus)
     frame = pd.read_csv(run["index"] / "index.csv", dtype=str, keep_default_na=False)
@@ -111,10 +113,10 @@ def test_bad_utterances_are_skipped_listed_and_counted(run, tmp_path):
     out = tmp_path / "features.pkl"
     summary = extract(run["run_dir"], index, out, "--corpus-root", str(corpus))
     skipped = pd.read_csv(skipped_path(out))
-    assert dict(zip(skipped["segment_id"], skipped["reason"])) == {broken: "unreadable", silent_text: "empty_text"}
-    assert summary["skipped"] == 2 and summary["utterances"] == len(frame) - 2
+    assert dict(zip(skipped["segment_id"], skipped["reason"])) == {broken: "unreadable"}
+    assert summary["skipped"] == 1 and summary["utterances"] == len(frame) - 1
     kept = {s for d in read_conversations(out).dialogues for s in d["segment_ids"]}
-    assert broken not in kept and silent_text not in kept and len(kept) == len(frame) - 2
+    assert broken not in kept and silent_text in kept and len(kept) == len(frame) - 1
 
 
 def test_labels_outside_the_checkpoint_classes_fail_clearly(run, tmp_path):

@@ -7,11 +7,11 @@ Per utterance it exports `t` (pooled text), `a` (pooled audio), `fused` (the hea
 pre-classifier vector) and `p` (physio: train-standardised summaries, NaN -> 0, plus the four
 coverage flags; see physio_vector.py). Features are keyed by segment id and placed into dialogues
 (chronological by `turn`) from the index, never by batch position. Utterances with unreadable
-audio or empty text are listed in `<out>.skipped.csv` with reasons and counted.
+audio are listed in `<out>.skipped.csv` with reasons and counted; an empty transcript is an empty
+text input.
 """
 
 import argparse
-import copy
 import sys
 from pathlib import Path
 
@@ -22,7 +22,6 @@ from torch.utils.data import DataLoader
 
 from cgnn.conversation_pickle import write_conversations
 from erc_core.cli import quiet_libraries, run_command
-from erc_core.config import from_dict
 from erc_core.errors import UserError
 from erc_core.files import atomic_open
 from erc_core.heap import release_free_heap
@@ -30,8 +29,7 @@ from erc_core.progress import ProgressSetting, progress_mode
 from erc_core.progress import progress as show_progress
 from erc_core.provenance import run_provenance
 from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig
-from feature_extractor.export import export_dir_of, load_export
-from feature_extractor.extractor import head_modalities
+from feature_extractor.export import Stage1Export, load_export
 from feature_extractor.extraction.arguments import extract_parser
 from feature_extractor.extraction.distributed import DistributedContext
 from feature_extractor.inputs.batching import LengthBucketBatchSampler
@@ -42,7 +40,6 @@ from feature_extractor.inputs.frozen_vectors import frozen_vectors
 from feature_extractor.inputs.index_table import check_labels, index_label_names, load_index_table
 from feature_extractor.inputs.physio_vector import PhysioStandardizer
 from feature_extractor.inputs.split_provenance import check_no_training_overlap, index_sha256
-from feature_extractor.training.config import ModelConfig
 
 STAGE2_VERSION = 1
 
@@ -73,14 +70,14 @@ def extract(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     world = DistributedContext.from_environment(args.device)  # the device is set before any collective
     device = world.device
-    model, spec = load_export(args.checkpoint, device=device)
-    check_expectations(spec, args.expect, export_dir_of(args.checkpoint))
+    model, export = load_export(args.checkpoint, device=device)
+    check_expectations(export, args.expect)
     shown = progress_of(args, world)
-    kept, skipped, physio, dataset = prepare_utterances(args, spec, progress=shown)
-    overlap = check_no_training_overlap(spec.get("split_provenance"), kept, f"{args.index}/index.csv",
-                                        export_dir_of(args.checkpoint), allow=args.allow_train_overlap)
+    kept, skipped, physio, dataset = prepare_utterances(args, export, progress=shown)
+    overlap = check_no_training_overlap(export.split_provenance, kept, f"{args.index}/index.csv",
+                                        export.folder, allow=args.allow_train_overlap)
     features = extract_features(
-        model, dataset, Collator(model.tokenizer, spec["inputs"]["max_tokens"]), args.batch_size, args.num_workers,
+        model, dataset, Collator(model.tokenizer, export.inputs.max_tokens), args.batch_size, args.num_workers,
         device, world, progress=shown, precision=args.precision,
     )
     merged = world.merge(features)
@@ -88,26 +85,26 @@ def extract(args: argparse.Namespace) -> dict:
     if not world.is_zero:
         return {}
     add_physio(merged, kept, physio)
-    dialogues = assemble_dialogues(kept, merged, spec["label_names"], source=args.index)
-    config = stage2_config(args, spec, n_skipped=len(skipped), n_utterances=len(kept), world_size=world.size)
-    config["provenance"] = {"stage1_splits": spec.get("split_provenance"), "stage1_run": spec.get("provenance"),
+    dialogues = assemble_dialogues(kept, merged, export.label_names, source=args.index)
+    config = stage2_config(args, export, n_skipped=len(skipped), n_utterances=len(kept), world_size=world.size)
+    config["provenance"] = {"stage1_splits": export.split_provenance, "stage1_run": export.provenance,
                             "index_sha256": index_sha256(args.index), "train_overlap_check": overlap,
                             "run": run_provenance(device=device)}
     write_skipped(skipped, skipped_path(args.out))
-    written = write_conversations(args.out, dialogues, spec["label_names"], config)
+    written = write_conversations(args.out, dialogues, export.label_names, config)
     _print_summary(args.out, written, skipped)
     return {"dialogues": len(dialogues), "utterances": len(kept), "skipped": len(skipped), "feature_dims": written.feature_dims}
 
 
-def prepare_utterances(args, spec: dict, progress=False):
+def prepare_utterances(args, export: Stage1Export, progress=False):
     """Index rows checked against the checkpoint, unusable ones set aside, the physio matrix and
     the dataset of the kept rows: (kept, skipped, physio, dataset)."""
     table = load_index_table(args.index, args.corpus_root)
-    check_index_classes(index_label_names(args.index), spec["label_names"], args.index, export_dir_of(args.checkpoint))
-    check_labels(table, spec["label_names"], args.index, allow_unlabelled=True)
-    cache = acoustic_cache(args.checkpoint, spec, args.feature_cache) if spec["inputs"]["audio_kind"] == "acoustic" else None
+    check_index_classes(index_label_names(args.index), export.label_names, args.index, export.folder)
+    check_labels(table, export.label_names, args.index, allow_unlabelled=True)
+    cache = acoustic_cache(export, args.feature_cache) if export.inputs.audio_kind == "acoustic" else None
     frozen_root = args.feature_cache or Path(args.index) / "frozen_cache"  # stage 1's default: its vectors are reused
-    return prepare_table(table, spec, args.index, cache, progress, args.num_workers, frozen_root)
+    return prepare_table(table, export, args.index, cache, progress, args.num_workers, frozen_root)
 
 
 def check_index_classes(index_labels, model_labels, index, checkpoint) -> None:
@@ -117,28 +114,27 @@ def check_index_classes(index_labels, model_labels, index, checkpoint) -> None:
                         f"{list(model_labels)}; extract with a stage-1 model trained on this corpus's index")
 
 
-def prepare_table(table: pd.DataFrame, spec: dict, source, cache=None, progress=False, workers: int = 0,
+def prepare_table(table: pd.DataFrame, export: Stage1Export, source, cache=None, progress=False, workers: int = 0,
                   frozen_root=None):
     """`prepare_utterances` for an utterance table already in memory (index columns + `wav_file`);
     `frozen_root`: the cache of frozen encoders' vectors, when the model has such encoders."""
-    inputs = spec["inputs"]
-    if inputs["use_text"]:
-        table = with_dialogue_context(table, ContextWindow.of_spec(spec))
+    inputs = export.inputs
+    if inputs.use_text:
+        table = with_dialogue_context(table, ContextWindow.of_export(export))
     kept, skipped = scan_utterances(
-        table, use_text=inputs["use_text"], audio_kind=inputs["audio_kind"], acoustic_cache=cache,
+        table, use_text=inputs.use_text, audio_kind=inputs.audio_kind, acoustic_cache=cache,
         progress=progress, workers=workers,
     )
     if kept.empty:
         reasons = skipped["reason"].value_counts().to_dict()
         raise UserError(f"{source}: every utterance was skipped ({len(skipped)}: {reasons}); nothing to extract"
                         + moved_corpus_hint(skipped, "--corpus-root DIR (kemdy-extract) or --audio-root DIR (kemdy-predict --table)"))
-    physio = PhysioStandardizer(**spec["physio"]).transform(kept, source=source)
-    model_cfg = from_dict(ModelConfig, copy.deepcopy(spec["model"]), source=source)
-    frozen = frozen_vectors(kept, model_cfg, head_modalities(model_cfg.head), frozen_root, progress)
+    physio = PhysioStandardizer(**export.physio).transform(kept, source=source)
+    frozen = frozen_vectors(kept, export.model_config, export.modalities, frozen_root, progress)
     dataset = UtteranceDataset(
-        kept, use_text=inputs["use_text"], audio_kind=inputs["audio_kind"],
-        max_audio_seconds=inputs["max_audio_seconds"], crop_mode=inputs["eval_crop"],
-        physio=physio if spec["model"]["use_physio"] else None, acoustic_cache=cache, frozen=frozen,
+        kept, use_text=inputs.use_text, audio_kind=inputs.audio_kind,
+        max_audio_seconds=inputs.max_audio_seconds, crop_mode=inputs.eval_crop,
+        physio=physio if export.model_config.use_physio else None, acoustic_cache=cache, frozen=frozen,
     )
     return kept, skipped, physio, dataset
 
@@ -149,12 +145,12 @@ def add_physio(features: dict, kept: pd.DataFrame, physio: np.ndarray) -> None:
         features[segment_id]["p"] = physio[row]
 
 
-def features_for_table(model, spec: dict, table: pd.DataFrame, source, device, batch_size: int = 16,
+def features_for_table(model, export: Stage1Export, table: pd.DataFrame, source, device, batch_size: int = 16,
                        num_workers: int = 0, cache=None, progress=False, frozen_root=None):
     """Stage 2 in one process for an in-memory utterance table (the predict command):
     (kept rows, skipped rows, {segment_id: {'t', 'a', 'fused', 'p'}})."""
-    kept, skipped, physio, dataset = prepare_table(table, spec, source, cache, progress, num_workers, frozen_root)
-    collator = Collator(model.tokenizer, spec["inputs"]["max_tokens"])
+    kept, skipped, physio, dataset = prepare_table(table, export, source, cache, progress, num_workers, frozen_root)
+    collator = Collator(model.tokenizer, export.inputs.max_tokens)
     features = extract_features(model, dataset, collator, batch_size, num_workers, device, DistributedContext(), progress)
     add_physio(features, kept, physio)
     return kept, skipped, features
@@ -238,7 +234,7 @@ def _check_dialogue_rows(rows: pd.DataFrame, dialogue_id, source: str) -> None:
         raise ValueError(f"{source}: dialogue {dialogue_id} repeats turn(s) {repeated}; turns order the utterances")
 
 
-def check_expectations(spec: dict, expectations, export_dir) -> None:
+def check_expectations(export: Stage1Export, expectations) -> None:
     """Each `key=value` must match the checkpoint's stage-1 config (e.g. model.audio.name)."""
     import yaml
 
@@ -246,23 +242,23 @@ def check_expectations(spec: dict, expectations, export_dir) -> None:
         key, sep, raw = item.partition("=")
         if not sep:
             raise ValueError(f"expectation {item!r}: expected key=value")
-        node = spec["stage1_config"]
+        node = export.stage1_config
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
-                raise ValueError(f"{export_dir}: the stage-1 config has no setting {key!r}")
+                raise ValueError(f"{export.folder}: the stage-1 config has no setting {key!r}")
             node = node[part]
         wanted = yaml.safe_load(raw)
         if node != wanted:
-            raise ValueError(f"{export_dir}: checkpoint was trained with {key}={node!r}, but {wanted!r} is being asked for")
+            raise ValueError(f"{export.folder}: checkpoint was trained with {key}={node!r}, but {wanted!r} is being asked for")
 
 
-def stage2_config(args, spec: dict, n_skipped: int, n_utterances: int, world_size: int) -> dict:
+def stage2_config(args, export: Stage1Export, n_skipped: int, n_utterances: int, world_size: int) -> dict:
     return {
         "stage": 2,
         "stage2_version": STAGE2_VERSION,
-        "checkpoint": str(export_dir_of(args.checkpoint)),
-        "checkpoint_epoch": spec.get("epoch"),
-        "checkpoint_weights_sha256": spec.get("weights_sha256"),
+        "checkpoint": str(export.folder),
+        "checkpoint_epoch": export.epoch,
+        "checkpoint_weights_sha256": export.weights_sha256,
         "index": str(args.index),
         "corpus_root": args.corpus_root,
         "batch_size": args.batch_size,
@@ -271,8 +267,8 @@ def stage2_config(args, spec: dict, n_skipped: int, n_utterances: int, world_siz
         "skipped": n_skipped,
         "skipped_file": str(skipped_path(args.out)),
         "physio": "p = train-standardised {ecg,eda,temp,ibi}_{mean,std,slope}, NaN -> 0, then has_{ecg,eda,temp,ibi} as 0/1",
-        "inputs": spec["inputs"],
-        "stage1_model": spec["model"],
+        "inputs": export.spec["inputs"],
+        "stage1_model": export.spec["model"],
     }
 
 
@@ -286,10 +282,10 @@ def write_skipped(skipped: pd.DataFrame, path: Path) -> None:
         skipped.to_csv(handle, index=False)
 
 
-def acoustic_cache(checkpoint, spec: dict, root=None) -> AcousticFeatureCache:
+def acoustic_cache(export: Stage1Export, root=None) -> AcousticFeatureCache:
     """The frame-feature cache at `root`, by default the run's own `<run_dir>/acoustic_cache`."""
-    root = root or export_dir_of(checkpoint).parent / "acoustic_cache"
-    return AcousticFeatureCache(root, AcousticFeatureConfig(**spec["inputs"]["acoustic_features"]))
+    root = root or export.folder.parent / "acoustic_cache"
+    return AcousticFeatureCache(root, AcousticFeatureConfig(**export.inputs.acoustic_features))
 
 
 def _print_summary(out, written, skipped: pd.DataFrame) -> None:

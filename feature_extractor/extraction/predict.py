@@ -9,9 +9,9 @@ dialogue of a KEMDy tree) becomes an utterance table, which the EmotionRecognize
 recognizer.py (the object Python users load) turns into class probabilities through stage 2's
 and stage 3's own code. Writes the predictions CSV, `<out>.skipped.csv` and `<out>.config.json`,
 atomically. With gold labels (tree form, or an `emotion` column in the manifest) it also reports
-accuracy and weighted F1. An utterance that cannot be used (unreadable audio, empty text, missing
-file) would leave a hole that shifts the context of every later one, so the command refuses
-unless --allow-skips. Details and the output columns: docs/predict.md."""
+accuracy and weighted F1. An utterance that cannot be used (unreadable audio, a missing file) would
+leave a hole that shifts the context of every later one, so the command refuses unless
+--allow-skips. Details and the output columns: docs/predict.md."""
 
 import dataclasses
 import sys
@@ -27,7 +27,6 @@ from erc_core.files import atomic_open, write_json
 from erc_core.metrics import classification_metrics
 from feature_extractor.corpus import SplitConfig, build_index
 from feature_extractor.corpus.utterance_table import TableSpec, read_utterance_table
-from feature_extractor.export import export_dir_of
 from feature_extractor.extraction.arguments import predict_parser
 from feature_extractor.extraction.conversation_folder import (
     MANIFEST_NAME,
@@ -116,8 +115,8 @@ def _check_input_choice(options: PredictOptions) -> None:
 
 # -- the conversation as an utterance table -----------------------------------------------------------
 def load_conversation(options: PredictOptions, recognizer: EmotionRecognizer) -> Conversation:
-    spec, stage3 = recognizer.spec, recognizer.stage3
-    needs_physio = bool(spec["model"]["use_physio"]) or "p" in stage3.feature_dims
+    export, stage3 = recognizer.export, recognizer.stage3
+    needs_physio = export.model_config.use_physio or "p" in stage3.feature_dims
     if options.corpus is not None:
         return corpus_conversation(options.corpus, options.dialogue, options.dataset, physio=needs_physio)
     if needs_physio:
@@ -126,7 +125,7 @@ def load_conversation(options: PredictOptions, recognizer: EmotionRecognizer) ->
     if options.table is not None:
         return table_conversation(options.table, options.dialogue, options.columns, recognizer.label_names,
                                   options.audio_root)
-    table = conversation_table(options.conversation, need_text=spec["inputs"]["use_text"],
+    table = conversation_table(options.conversation, need_text=export.inputs.use_text,
                                label_names=recognizer.label_names)
     return Conversation(table, pd.DataFrame(columns=SKIPPED_COLUMNS), str(table["dialogue_id"].iloc[0]),
                         source=str(Path(options.conversation) / MANIFEST_NAME),
@@ -210,15 +209,14 @@ def evaluation(frame: pd.DataFrame, label_names) -> dict:
 
 
 def _output_config(options, recognizer: EmotionRecognizer, conversation: Conversation, summary: dict) -> dict:
-    spec, stage3 = recognizer.spec, recognizer.stage3
+    export, stage3 = recognizer.export, recognizer.stage3
     return {
         "format": PREDICTIONS_FORMAT,
         "version": PREDICTIONS_VERSION,
         "input": {"conversation": options.conversation, "corpus": options.corpus, "table": options.table,
                   "dialogue_id": conversation.dialogue_id,
                   "tie_policy": "first" if options.corpus else None},
-        "stage1": {"export": str(export_dir_of(options.stage1)), "weights_sha256": spec["weights_sha256"],
-                   "epoch": spec.get("epoch")},
+        "stage1": {"export": str(export.folder), "weights_sha256": export.weights_sha256, "epoch": export.epoch},
         "stage3": {"checkpoint": str(stage3.path), "weights_sha256": stage3.info["weights_sha256"],
                    "modality": stage3.modality, "label_names": list(stage3.label_names)},
         "options": dataclasses.asdict(options),

@@ -29,10 +29,9 @@ from cgnn.graph import speaker_indices
 from cgnn.predict_core import predict_dialogue
 from erc_core.device import choose_device
 from erc_core.errors import UserError
-from feature_extractor.export import export_dir_of, load_export, read_export_spec
+from feature_extractor.export import Stage1Export, load_export
 from feature_extractor.extraction.conversation_folder import ManifestRow, utterance_table
 from feature_extractor.extraction.extract import acoustic_cache, assemble_dialogues, features_for_table, write_skipped
-from feature_extractor.extractor import head_modalities
 from feature_extractor.inputs.audio_io import SAMPLE_RATE
 from feature_extractor.inputs.physio_vector import PHYSIO_DIM
 
@@ -89,7 +88,7 @@ class EmotionRecognizer:
     (Python utterances) and `predict_conversation` (an utterance table) reuse them."""
 
     model: torch.nn.Module
-    spec: dict
+    export: Stage1Export
     stage3: Stage3Checkpoint
     device: torch.device
     stage1: str
@@ -104,11 +103,11 @@ class EmotionRecognizer:
         """`stage1`: a stage-1 run folder (or its export/), `stage3`: a stage-3 checkpoint folder.
         Whether they fit is checked from their files before the stage-1 model is loaded."""
         device = choose_device(device)
-        spec = read_export_spec(stage1)
+        export = Stage1Export.read(stage1)
         checkpoint = load_checkpoint(stage3, device)
-        check_stage3_fits(checkpoint, spec, exported_features(spec), export_dir_of(stage1), allow_other_stage1)
-        model, spec = load_export(stage1, device)
-        return cls(model, spec, checkpoint, device, str(stage1), **settings)
+        check_stage3_fits(checkpoint, export, exported_features(export), allow_other_stage1)
+        model, export = load_export(stage1, device)
+        return cls(model, export, checkpoint, device, str(stage1), **settings)
 
     @property
     def label_names(self) -> list:
@@ -120,7 +119,7 @@ class EmotionRecognizer:
         utterances = [_as_utterance(item, position) for position, item in enumerate(utterances, 1)]
         if not utterances:
             raise UserError("recognize: the conversation has no utterances; expected at least one")
-        need_text = self.spec["inputs"]["use_text"]
+        need_text = self.export.inputs.use_text
         with tempfile.TemporaryDirectory(prefix="recognize_audio_") as folder:
             rows = [_manifest_row(u, position, Path(folder), need_text) for position, u in enumerate(utterances, 1)]
             _check_unique_ids(rows)
@@ -140,19 +139,19 @@ class EmotionRecognizer:
         if report is not None:
             write_skipped(skipped, report)
         refuse_holes(skipped, allow_skips, conversation.source, report)
-        [dialogue] = assemble_dialogues(kept, vectors, self.spec["label_names"], conversation.source)
+        [dialogue] = assemble_dialogues(kept, vectors, self.export.label_names, conversation.source)
         probabilities = predict_dialogue(self.stage3, dialogue, self.device)
         frame = prediction_frame(kept, dialogue["segment_ids"], probabilities, self.label_names, conversation.has_gold)
         return Recognition(frame, self.label_names, skipped, dialogue["features"] if features else None)
 
     def _features(self, conversation: Conversation):
-        with _acoustic_cache(self.stage1, self.spec, self.feature_cache) as cache, \
+        with _acoustic_cache(self.export, self.feature_cache) as cache, \
                 _frozen_cache_root(self.feature_cache) as frozen_root:
             kept, skipped, vectors = features_for_table(
-                self.model, self.spec, conversation.table, conversation.source, self.device, self.batch_size,
+                self.model, self.export, conversation.table, conversation.source, self.device, self.batch_size,
                 self.num_workers, cache, self.progress, frozen_root)
         widths = {name: len(vector) for name, vector in next(iter(vectors.values())).items()}
-        check_stage3_fits(self.stage3, self.spec, widths, export_dir_of(self.stage1), allow_other_stage1=True)
+        check_stage3_fits(self.stage3, self.export, widths, allow_other_stage1=True)
         return kept, skipped, vectors
 
 
@@ -216,16 +215,16 @@ def _check_unique_ids(rows: list[ManifestRow]) -> None:
 
 
 @contextlib.contextmanager
-def _acoustic_cache(stage1, spec: dict, folder):
+def _acoustic_cache(export: Stage1Export, folder):
     """Acoustic frame features go to a temporary folder unless one is named: the run's own cache is
     keyed by segment id and file size, which a new conversation's file names could collide with."""
-    if spec["inputs"]["audio_kind"] != "acoustic":
+    if export.inputs.audio_kind != "acoustic":
         yield None
     elif folder:
-        yield acoustic_cache(stage1, spec, folder)
+        yield acoustic_cache(export, folder)
     else:
         with tempfile.TemporaryDirectory(prefix="predict_acoustic_") as temporary:
-            yield acoustic_cache(stage1, spec, temporary)
+            yield acoustic_cache(export, temporary)
 
 
 @contextlib.contextmanager
@@ -240,23 +239,23 @@ def _frozen_cache_root(folder):
 
 
 # -- does the stage-3 model fit the stage-1 export and the conversation? -------------------------------
-def exported_features(spec: dict) -> dict:
+def exported_features(export: Stage1Export) -> dict:
     """The features stage 2 exports for this stage-1 model, by name, with the widths known from its
     spec (`p`); the others (None) are measured on the extracted features and checked then."""
-    modalities = head_modalities(spec["model"]["head"])
+    modalities = export.modalities
     encoders = {name: None for name in ("t", "a") if name in modalities}
     return {**encoders, "fused": None, "p": PHYSIO_DIM}
 
 
-def check_stage3_fits(stage3: Stage3Checkpoint, spec: dict, widths: dict, stage1_dir, allow_other_stage1: bool) -> None:
+def check_stage3_fits(stage3: Stage3Checkpoint, export: Stage1Export, widths: dict, allow_other_stage1: bool) -> None:
     """Same classes, features of this very stage-1 model (when the checkpoint records it), and the
     features and widths the stage-3 modality reads. A width of None is not known yet and not compared."""
-    pair = f"stage-3 checkpoint {stage3.path} / stage-1 export {stage1_dir}"
-    if list(stage3.label_names) != list(spec["label_names"]):
+    pair = f"stage-3 checkpoint {stage3.path} / stage-1 export {export.folder}"
+    if list(stage3.label_names) != list(export.label_names):
         raise CheckpointMismatchError(
-            f"{pair}: classes differ: stage 3 {list(stage3.label_names)}, stage 1 {list(spec['label_names'])}")
+            f"{pair}: classes differ: stage 3 {list(stage3.label_names)}, stage 1 {list(export.label_names)}")
     if not allow_other_stage1:
-        _check_stage1_provenance(stage3, spec, pair)
+        _check_stage1_provenance(stage3, export, pair)
     try:
         names = resolve_modality(stage3.modality, widths)
     except ValueError:
@@ -269,7 +268,7 @@ def check_stage3_fits(stage3: Stage3Checkpoint, spec: dict, widths: dict, stage1
         raise CheckpointMismatchError(f"{pair}: feature widths of modality {stage3.modality!r} differ ({'; '.join(differ)})")
 
 
-def _check_stage1_provenance(stage3: Stage3Checkpoint, spec: dict, pair: str) -> None:
+def _check_stage1_provenance(stage3: Stage3Checkpoint, export: Stage1Export, pair: str) -> None:
     """The stage-3 checkpoint records the stage-1 weights that made its training pickle; features
     of other weights (even of the same shape) mean nothing to it."""
     data = stage3.info.get("data") or {}
@@ -278,10 +277,10 @@ def _check_stage1_provenance(stage3: Stage3Checkpoint, spec: dict, pair: str) ->
     if trained_on is None:
         print(f"warning: {stage3.path} does not record which stage-1 weights made its training features "
               "(an imported pickle?); only classes and feature widths are checked", file=sys.stderr)
-    elif trained_on != spec["weights_sha256"]:
+    elif trained_on != export.weights_sha256:
         raise CheckpointMismatchError(
             f"{pair}: stage 3 was trained on features of stage-1 weights {trained_on[:12]} "
-            f"({producer.get('checkpoint', 'path not recorded')}), this export holds weights {spec['weights_sha256'][:12]}; "
+            f"({producer.get('checkpoint', 'path not recorded')}), this export holds weights {export.weights_sha256[:12]}; "
             "features of another stage-1 model mean nothing to it (--allow-other-stage1 runs anyway)")
 
 

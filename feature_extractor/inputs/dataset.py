@@ -3,9 +3,9 @@
 Tables are utterance-index frames from `feature_extractor.corpus.read_index` (with the absolute
 `wav_file` column it adds).
 
-`scan_utterances` reads every needed input once: empty transcripts and missing / unreadable /
-zero-length / NaN / silent audio are listed (segment_id, file, reason, detail) instead of being fed
-to the model, and each kept row gets its `length` (16 kHz samples, acoustic frames or, for
+`scan_utterances` reads every needed input once: missing / unreadable / zero-length / NaN / silent
+audio is listed (segment_id, file, reason, detail) instead of being fed to the model (an empty
+transcript is kept as an empty text input, so its conversation has no hole), and each kept row gets its `length` (16 kHz samples, acoustic frames or, for
 text-only models, characters) for length-aware batching. For the acoustic encoder the same read
 fills the frame-feature cache.
 """
@@ -77,9 +77,7 @@ def _pool_context():
 def _check_utterance(job) -> tuple:
     """(segment_id, length, None) for a usable utterance, (segment_id, None, problem row) otherwise."""
     segment_id, wav_path, wav_file, clip, text, text_length, use_text, audio_kind, cache = job
-    if use_text and audio_kind is None and not _has_text(text):  # with audio, an empty text input is kept
-        return segment_id, None, (segment_id, str(wav_path), "empty_text", "the cleaned transcript is empty")
-    if audio_kind is None:
+    if audio_kind is None:  # an empty transcript is an empty text input: no hole in the conversation
         return segment_id, text_length, None
     if not wav_file:
         return segment_id, None, (segment_id, "", "no_audio", "the index names no audio file for this utterance")
@@ -90,10 +88,6 @@ def _check_utterance(job) -> tuple:
         return segment_id, _audio_length(segment_id, path, clip, audio_kind, cache), None
     except AudioProblem as error:
         return segment_id, None, (segment_id, str(wav_path), error.reason, error.detail)
-
-
-def _has_text(text) -> bool:
-    return isinstance(text, str) and text.strip() != ""
 
 
 def _audio_length(segment_id: str, path: Path, clip, audio_kind: str, cache: AcousticFeatureCache | None) -> int:

@@ -29,10 +29,9 @@ class ContextWindow:
         return self.before > 0 or self.after > 0
 
     @classmethod
-    def of_spec(cls, spec: dict) -> "ContextWindow":
-        """The window a stage-1 export was trained with (exports from before context: none)."""
-        inputs = spec.get("inputs", {})
-        return cls(int(inputs.get(CONTEXT_BEFORE, 0)), int(inputs.get(CONTEXT_AFTER, 0)))
+    def of_export(cls, export) -> "ContextWindow":
+        """The window a stage-1 export (export.Stage1Export) was trained with."""
+        return cls(export.inputs.context_before, export.inputs.context_after)
 
 
 def with_dialogue_context(table: pd.DataFrame, window: ContextWindow) -> pd.DataFrame:

@@ -33,7 +33,7 @@ from erc_core.run_dir import prepare_run_dir
 from erc_core.tracking import announce
 from erc_core.weights import load_weights
 from feature_extractor.encoders.acoustic import AcousticFeatureCache, AcousticFeatureConfig, feature_statistics
-from feature_extractor.export import SPEC_FILE, WEIGHTS_FILE, encoder_architectures, read_export_spec
+from feature_extractor.export import SPEC_FILE, WEIGHTS_FILE, Stage1Export, encoder_architectures
 from feature_extractor.encoders.model_source import check_model_source
 from feature_extractor.extractor import AudioTextExtractor, head_modalities
 from feature_extractor.heads.options import validate_head_options
@@ -221,7 +221,7 @@ def fit_then_test(cfg, run_dir: Path, trainer: pl.Trainer, module: Stage1Module,
     trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from, weights_only=True)
     trainer.strategy.barrier()
     export = run_dir / "export"
-    load_weights(module.model, export / WEIGHTS_FILE, read_export_spec(export)["weights_sha256"], export / SPEC_FILE)
+    load_weights(module.model, export / WEIGHTS_FILE, Stage1Export.read(export).weights_sha256, export / SPEC_FILE)
     trainer.test(module, datamodule=datamodule, verbose=False)
     test_metrics = module.last_metrics.get("test")
     if trainer.is_global_zero:
