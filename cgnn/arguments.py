@@ -24,6 +24,9 @@ def eval_parser() -> argparse.ArgumentParser:
                         "current folder, never inside the checkpoint)")
     parser.add_argument("--device", default="cpu", help="cpu, auto, cuda, cuda:1, mps (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=32, help="dialogues per batch (default: %(default)s)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="leave out the context-free logistic regression on the same features and split "
+                        "(fitted once per pickle and cached; printed and written to metrics.json by default)")
     parser.add_argument("--quiet", action="store_true",
                         help="accepted for old scripts; the command prints only the summary line anyway")
     return add_common_flags(parser)

@@ -86,7 +86,8 @@ def load_checkpoint(directory, device="cpu") -> Stage3Checkpoint:
         raise CheckpointMismatchError(f"{config_file}: checkpoint version {info.get('version')} is {age} than this "
                                       f"code's ({CHECKPOINT_VERSION}); retrain it with this version of kemdy-stage3-train")
     model_config = from_dict(ModelConfig, info["model"], source=str(config_file))
-    model = ContextualGNN(model_config, info["input_dim"], len(info["label_names"]), info["num_speakers"])
+    model = ContextualGNN(model_config, info["input_dim"], len(info["label_names"]), info["num_speakers"],
+                          list(info["feature_dims"].values()))
     try:
         load_weights(model, directory / WEIGHTS_FILE, info["weights_sha256"], config_file)
     except UserError as error:

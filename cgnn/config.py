@@ -20,7 +20,10 @@ class DataConfig:
     path: str = option("data/demo_features.pkl", help="conversation pickle (stage 2 or kemdy-import)")
     modality: str = option("all", help="features to concatenate: all (every one-letter feature of the pickle, "
                            "in its order), one-letter names (a, t, at, atp) or a feature name (fused)")
-    batch_size: int = option(32, help="dialogues per batch", check=at_least(1))
+    batch_size: int = option(32, help="dialogues per batch (at most; see min_batches_per_epoch)", check=at_least(1))
+    min_batches_per_epoch: int = option(4, help="smaller batches for a small corpus, so that an epoch makes at least "
+                                        "this many optimizer steps (cgnn/budget.py); 0 = batch_size always",
+                                        check=at_least(0))
     max_train_dialogues: int = option(0, help="quick runs: only the first N train dialogues; 0 = all",
                                       check=at_least(0))
 
@@ -35,8 +38,11 @@ class ModelConfig:
     encoder_feedforward: int = option(400, help="transformer feed-forward width", check=at_least(1))
     attention_dropout: float = option(0.0, help="dropout on the transformer's attention weights (COGMEN: = dropout)",
                                       check=between(0, 1, high_open=True))
-    input_norm: Literal["layer", "batch", "none"] = option("layer", help="normalise each utterance's features "
-                                                           "(layer), each dimension (batch) or not at all")
+    input_norm: Literal["layer", "modality", "batch", "none"] = option(
+        "layer", help="normalise each utterance's features (layer), each modality of it on its own with equal norm "
+        "(modality; = layer for one modality), each dimension (batch) or not at all")
+    modality_dropout: float = option(0.0, help="training: drop each modality of an utterance with this probability "
+                                     "(never all; cgnn/modality_fusion.py)", check=between(0, 1, high_open=True))
     project_first: bool = option(True, help="project to `hidden` before the transformer; false = the transformer "
                                  "runs at the input width and projects after (COGMEN)")
     positional: bool = option(False, help="sinusoidal positions, added with a learned scale")
@@ -79,7 +85,10 @@ class OptimConfig:
 
 @dataclass
 class Stage3TrainerConfig(TrainerConfig):
-    max_epochs: int = option(55, help="training epochs", check=at_least(1))
+    max_epochs: int = option(55, help="training epochs (at least; see min_steps)", check=at_least(1))
+    min_steps: int = option(0, help="raise the epochs until the run makes at least this many optimizer steps "
+                            "(a small corpus makes few steps per epoch; cgnn/budget.py); 0 = max_epochs alone",
+                            check=at_least(0))
     early_stopping_patience: int = option(0, help="epochs without a better dev weighted-F1 before stopping; 0 = off",
                                           check=at_least(0))
     early_stopping_start: float = option(0.5, help="early stopping never ends a run before this share of max_epochs "
@@ -97,6 +106,8 @@ class Stage3Config(RunConfig):
     config_folder: ClassVar[str] = "stage3"  # `--config demo` = the shipped configs/stage3/demo.yaml
     run_dir: str = option("runs/stage3", help="output folder: model.safetensors, config.json, metrics.json, plots")
     seed: int = option(24, help="random seed")
+    baseline: bool = option(True, help="report the context-free logistic regression on the same features and split "
+                            "next to the result (fitted once per pickle, cached; cgnn/baseline_report.py)")
     data: DataConfig = option(factory=DataConfig, help="")
     model: ModelConfig = option(factory=ModelConfig, help="")
     loss: LossConfig = option(factory=LossConfig, help="")

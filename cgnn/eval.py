@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from cgnn.arguments import eval_parser as build_parser  # the parser lives in a torch-free module
+from cgnn.baseline_report import baseline_for, baseline_line
 from cgnn.checkpoint import check_compatible, load_checkpoint
 from cgnn.conversation_pickle import read_conversations
 from cgnn.predict_core import logits_by_dialogue
@@ -29,7 +30,9 @@ from erc_core.provenance import run_provenance
 
 
 def evaluate_checkpoint(checkpoint_dir, data_path, split="test", out=None, device="cpu",
-                        batch_size=32) -> dict:
+                        batch_size=32, baseline=True) -> dict:
+    """`baseline`: add the context-free logistic regression on the same features and split
+    (cgnn/baseline_report.py; dev and test only) as `context_free_baseline`."""
     checkpoint = load_checkpoint(checkpoint_dir, choose_device(device))
     data = read_conversations(data_path)
     check_compatible(checkpoint, data.label_names, data.feature_dims, source=str(data_path))
@@ -48,6 +51,8 @@ def evaluate_checkpoint(checkpoint_dir, data_path, split="test", out=None, devic
              "modality": checkpoint.modality, "dialogues": len(items),
              "checkpoint_provenance": checkpoint.info.get("provenance"),
              "data_provenance": data.config.get("provenance"), "provenance": run_provenance(device=device)}
+    if baseline and split in ("dev", "test"):
+        extra["context_free_baseline"] = baseline_for(data_path, checkpoint.modality, data)
     return write_evaluation(out, f"{Path(checkpoint_dir).name} / {split}", checkpoint.label_names, rows, gold,
                             np.concatenate(probabilities), extra)
 
@@ -74,8 +79,11 @@ def summary_line(name, result) -> str:
 def _main(argv) -> int:
     args = build_parser().parse_args(argv)
     quiet_libraries(args.verbose)
-    result = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.out, args.device, args.batch_size)
+    result = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.out, args.device, args.batch_size,
+                                 baseline=not args.no_baseline)
     print(summary_line(checkpoint_name(args.checkpoint), result))
+    if result.get("context_free_baseline") and result.get("n"):
+        print("  " + baseline_line(result["context_free_baseline"], result, args.split))
     return 0
 
 

@@ -86,8 +86,11 @@ class Classifier(nn.Module):
 
 
 class ContextualGNN(nn.Module):
-    def __init__(self, config: ModelConfig, input_dim: int, num_classes: int, num_speakers: int):
+    def __init__(self, config: ModelConfig, input_dim: int, num_classes: int, num_speakers: int, widths=None):
+        """`widths`: the width of each modality in the input, in order (None = one block of input_dim)."""
         super().__init__()
+        if widths is not None and sum(widths) != input_dim:
+            raise ValueError(f"modality widths {list(widths)} do not add up to input_dim {input_dim}")
         if config.speaker_map and len(config.speaker_map) > num_speakers:
             raise ValueError(f"speaker_map {config.speaker_map} names more than num_speakers={num_speakers}")
         self.config = config
@@ -95,7 +98,7 @@ class ContextualGNN(nn.Module):
         self.sequence = SequenceEncoder(
             input_dim, config.hidden, config.encoder, config.encoder_layers, config.encoder_heads,
             config.encoder_feedforward, config.dropout, config.attention_dropout, config.positional,
-            config.position_scale, config.input_norm, config.project_first)
+            config.position_scale, config.input_norm, config.project_first, widths, config.modality_dropout)
         self.gnn = RelationalGNN(config.hidden, num_relations(config.relations, num_speakers),
                                  config.gnn_heads, config.rgcn_bases)
         gnn_width = config.hidden * config.gnn_heads

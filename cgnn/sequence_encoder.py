@@ -25,8 +25,10 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from cgnn.modality_fusion import ModalityDropout, ModalityNorm
+
 ENCODERS = ("transformer", "lstm", "gru")
-INPUT_NORMS = ("batch", "layer", "none")
+INPUT_NORMS = ("batch", "layer", "modality", "none")
 
 
 def sinusoidal_positions(length: int, width: int, device=None) -> torch.Tensor:
@@ -58,13 +60,16 @@ class Dropout(nn.Dropout):
         return x * ((torch.rand_like(x) >= self.p).to(x.dtype) * (1 / (1 - self.p)))
 
 
-def input_norm(kind: str, width: int) -> nn.Module:
+def input_norm(kind: str, width: int, widths=None) -> nn.Module:
+    """`widths`: the width of each modality in the input (`modality`: cgnn/modality_fusion.py)."""
     if kind not in INPUT_NORMS:
         raise ValueError(f"unknown input_norm {kind!r}; expected one of {', '.join(INPUT_NORMS)}")
     # no affine parameters: the projection that follows is affine already, and with nothing to
     # learn below it, backward stops at the projection
     if kind == "batch":  # standardise each dimension with the running statistics of the data
         return nn.BatchNorm1d(width, affine=False, momentum=None)
+    if kind == "modality":  # each modality on its own, every one with the same norm
+        return ModalityNorm(widths or [width])
     return nn.LayerNorm(width, elementwise_affine=False) if kind == "layer" else nn.Identity()
 
 
@@ -106,14 +111,16 @@ class TransformerLayer(nn.Module):
 class SequenceEncoder(nn.Module):
     def __init__(self, input_dim, hidden, kind="transformer", layers=1, heads=4, feedforward=400,
                  dropout=0.5, attention_dropout=0.0, positional=False, position_scale=0.1, norm="layer",
-                 project_first=True):
+                 project_first=True, widths=None, modality_dropout=0.0):
+        """`widths`: each modality's width in the input, in order (None = one modality)."""
         super().__init__()
         if kind not in ENCODERS:
             raise ValueError(f"unknown encoder {kind!r}; expected one of {', '.join(ENCODERS)}")
         if not project_first and kind != "transformer":
             raise ValueError("project_first=false (transformer at the input width) needs encoder=transformer")
         self.kind, self.project_first = kind, project_first
-        self.norm = input_norm(norm, input_dim)
+        self.norm = input_norm(norm, input_dim, widths)
+        self.modality_dropout = ModalityDropout(widths or [input_dim], modality_dropout)
         self.project = nn.Linear(input_dim, hidden)
         self.dropout = Dropout(dropout if project_first else 0.0)
         width = hidden if project_first else input_dim
@@ -132,7 +139,7 @@ class SequenceEncoder(nn.Module):
     def forward(self, nodes: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """nodes [N, D_in] (the real utterances, row-major over `mask`), mask [B, T] (True = real)
         -> [N, hidden] in the same order."""
-        h = self.norm(nodes)
+        h = self.modality_dropout(self.norm(nodes))
         if self.project_first:
             h = self.dropout(self.project(h))
         if self.position_scale is not None:

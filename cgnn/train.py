@@ -22,7 +22,10 @@ import numpy as np
 import torch
 
 from cgnn.batching import iterate_batches, max_speakers, prepare_dialogues
+from cgnn.baseline_report import baseline_for, baseline_line
+from cgnn.budget import Budget, training_budget
 from cgnn.checkpoint import save_checkpoint
+from cgnn.collapse import collapse_warning, selection_key, top_prediction
 from cgnn.config import Stage3Config
 from cgnn.conversation_pickle import concrete_modality, modality_dims, read_conversations
 from cgnn.graph import speaker_limit
@@ -78,11 +81,13 @@ def class_weight_vector(items, num_classes: int) -> torch.Tensor:
 # ---------------------------------------------------------------- one epoch / one evaluation
 
 
-def train_epoch(model, items, optimizer, config: Stage3Config, rng, device, weights, scheduler=None) -> float:
-    """One pass over `items`; `scheduler` (a per-step schedule) is stepped after every update."""
+def train_epoch(model, items, optimizer, config: Stage3Config, rng, device, weights, scheduler=None,
+                batch_size=None) -> float:
+    """One pass over `items` in batches of `batch_size` (default data.batch_size); `scheduler`
+    (a per-step schedule) is stepped after every update."""
     model.train()
     total, count = 0.0, 0
-    for batch in iterate_batches(items, config.data.batch_size, shuffle=True, rng=rng):
+    for batch in iterate_batches(items, batch_size or config.data.batch_size, shuffle=True, rng=rng):
         batch = batch.to(device)
         labelled = int((batch.labels >= 0).sum())
         if labelled == 0:
@@ -109,7 +114,8 @@ def evaluate(model, items, label_names, batch_size, device, weights=None) -> dic
         return {"n": 0}
     weight = weights.cpu() if weights is not None else None
     loss = torch.nn.functional.cross_entropy(logits[keep], gold[keep], weight=weight).item()
-    return {"loss": loss, **classification_metrics(gold.numpy(), logits.argmax(-1).numpy(), label_names)}
+    metrics = classification_metrics(gold.numpy(), logits.argmax(-1).numpy(), label_names)
+    return {"loss": loss, **metrics, "top_prediction": top_prediction(metrics, label_names)}
 
 
 # ---------------------------------------------------------------- the run
@@ -129,6 +135,7 @@ class _Run:
     weights: object            # class weights tensor or None
     checkpoint_info: dict
     identity: dict             # what a resume must share with this run (cgnn.train_state)
+    budget: Budget             # epochs to run and optimizer steps per epoch (cgnn.budget)
 
 
 @dataclasses.dataclass
@@ -138,6 +145,7 @@ class _Progress:
     best_state: dict
     history: list
     epoch: int
+    best_collapsed: bool = False  # the kept epoch predicted (nearly) one class on dev (cgnn.collapse)
 
 
 def train(config: Stage3Config) -> dict:
@@ -147,7 +155,7 @@ def train(config: Stage3Config) -> dict:
     if config.trainer.cpu_threads:
         torch.set_num_threads(config.trainer.cpu_threads)
     run = _setup(config)
-    progress = _Progress(best_f1=-1.0, best_epoch=0, best_state=None, history=[], epoch=0)
+    progress = _Progress(best_f1=-1.0, best_epoch=0, best_state=None, history=[], epoch=0, best_collapsed=True)
     if config.resume:
         progress = _restore(out / STATE_FILE, run)
     tracker = start_tracker(config.tracking, out)
@@ -167,18 +175,17 @@ def _epochs(run: _Run, progress: _Progress, tracker) -> None:
     """The epochs still to run, with progress by the toolkit's convention (erc_core/progress.py:
     trainer.progress_bar null = a bar on a terminal and a line every trainer.progress_every_s
     seconds in a log file) and the one-line epoch summary every print_every_n_epochs."""
-    trainer = run.config.trainer
-    epochs = show_progress(range(progress.epoch + 1, trainer.max_epochs + 1), desc="stage 3 epochs",
+    trainer, last = run.config.trainer, run.budget.epochs
+    epochs = show_progress(range(progress.epoch + 1, last + 1), desc="stage 3 epochs",
                            initial=progress.epoch, mode=trainer.progress_bar, every_s=trainer.progress_every_s)
     try:
         for epoch in epochs:
-            if should_stop(trainer, progress):
+            if should_stop(trainer, progress, last):
                 break  # checked first, so a resumed run that had stopped stays stopped
             row = _train_one_epoch(run, progress, epoch)
             tracker.log_metrics(row, step=epoch)
-            if epoch % trainer.print_every_n_epochs == 0 or epoch == trainer.max_epochs \
-                    or should_stop(trainer, progress):
-                write_line(_epoch_line(row, progress, trainer.max_epochs))
+            if epoch % trainer.print_every_n_epochs == 0 or epoch == last or should_stop(trainer, progress, last):
+                write_line(_epoch_line(row, progress, last))
     finally:
         epochs.close()
 
@@ -189,10 +196,12 @@ def _epoch_line(row: dict, progress: _Progress, max_epochs: int) -> str:
             f"best {100 * progress.best_f1:.2f} @ {progress.best_epoch}")
 
 
-def should_stop(trainer, progress) -> bool:
-    """Early stopping never ends a run in its first `early_stopping_start` of the epochs, so a
-    model still stuck at its start (e.g. predicting the majority class) is not the one kept."""
-    if not trainer.early_stopping_patience or progress.epoch < trainer.early_stopping_start * trainer.max_epochs:
+def should_stop(trainer, progress, epochs: int | None = None) -> bool:
+    """Early stopping never ends a run in its first `early_stopping_start` of its `epochs` (default
+    trainer.max_epochs), so a model still stuck at its start (e.g. predicting the majority class)
+    is not the one kept."""
+    epochs = epochs or trainer.max_epochs
+    if not trainer.early_stopping_patience or progress.epoch < trainer.early_stopping_start * epochs:
         return False
     return progress.epoch - progress.best_epoch >= trainer.early_stopping_patience
 
@@ -229,10 +238,12 @@ def _setup(config: Stage3Config) -> _Run:
     dims = modality_dims(data.feature_dims, config.data.modality)
     speakers = config.model.num_speakers or len(config.model.speaker_map) or max_speakers(data.dialogues)
     splits = _prepared_splits(data, config, speakers)
-    model = ContextualGNN(config.model, sum(dims.values()), len(data.label_names), speakers).to(device)
+    model = ContextualGNN(config.model, sum(dims.values()), len(data.label_names), speakers,
+                          list(dims.values())).to(device)
     optimizer = build_optimizer(model, config.optim)
-    steps = config.trainer.max_epochs * math.ceil(len(splits["train"]) / config.data.batch_size)
-    scheduler = build_scheduler(optimizer, config.optim, steps)
+    budget = training_budget(len(splits["train"]), config.data.batch_size, config.trainer.max_epochs,
+                             config.data.min_batches_per_epoch, config.trainer.min_steps)
+    scheduler = build_scheduler(optimizer, config.optim, budget.steps)
     weights = class_weight_vector(splits["train"], len(data.label_names)).to(device) \
         if config.loss.class_weights else None
     info = dict(modality=config.data.modality, feature_dims=dims, label_names=data.label_names,
@@ -241,7 +252,7 @@ def _setup(config: Stage3Config) -> _Run:
                 provenance=run_provenance(config.seed, device))
     identity = run_identity(config, file_sha256(config.data.path), dims, data.label_names, speakers)
     return _Run(config, data, splits, model, optimizer, scheduler, np.random.default_rng(config.seed),
-                device, weights, info, identity)
+                device, weights, info, identity, budget)
 
 
 def _train_one_epoch(run: _Run, progress, epoch: int) -> dict:
@@ -249,18 +260,19 @@ def _train_one_epoch(run: _Run, progress, epoch: int) -> dict:
     config, out = run.config, Path(run.config.run_dir)
     per_step = None if config.optim.scheduler == "plateau" else run.scheduler
     train_loss = train_epoch(run.model, run.splits["train"], run.optimizer, config, run.rng, run.device,
-                             run.weights, per_step)
+                             run.weights, per_step, run.budget.batch_size)
     dev = evaluate(run.model, run.splits["dev"], run.data.label_names, config.data.batch_size, run.device,
                    run.weights)
     if per_step is None:
         run.scheduler.step(dev["loss"])
     row = {"epoch": epoch, "train_loss": train_loss, "dev_loss": dev["loss"], "dev_accuracy": dev["accuracy"],
            "dev_weighted_f1": dev["weighted_f1"], "dev_macro_f1": dev["macro_f1"],
-           "lr": run.optimizer.param_groups[0]["lr"]}
+           "dev_top_class_share": dev["top_prediction"]["share"], "lr": run.optimizer.param_groups[0]["lr"]}
     progress.history.append(row)
     progress.epoch = epoch
-    if dev["weighted_f1"] > progress.best_f1:
-        progress.best_f1, progress.best_epoch = dev["weighted_f1"], epoch
+    collapsed = dev["top_prediction"]["collapsed"]
+    if selection_key(dev["weighted_f1"], collapsed) > selection_key(progress.best_f1, progress.best_collapsed):
+        progress.best_f1, progress.best_epoch, progress.best_collapsed = dev["weighted_f1"], epoch, collapsed
         progress.best_state = copy.deepcopy({k: v.cpu() for k, v in run.model.state_dict().items()})
         save_checkpoint(out, run.model, metrics={"best_epoch": epoch, "dev": headline(dev)}, **run.checkpoint_info)
     _save_state(out / STATE_FILE, run, progress)
@@ -276,12 +288,18 @@ def _finish(run: _Run, progress, started) -> dict:
              for split, items in run.splits.items() if split in ("dev", "test") and items}
     best = {"best_epoch": progress.best_epoch, **{s: headline(m) for s, m in final.items()}}
     save_checkpoint(out, run.model, metrics=best, **run.checkpoint_info)
+    collapse = {**final["dev"]["top_prediction"], "rule": "cgnn/collapse.py"} if "dev" in final else None
     summary = {"status": "finished", "best_epoch": progress.best_epoch, "epochs_run": progress.epoch,
+               "epochs_planned": run.budget.epochs, "batch_size": run.budget.batch_size,
+               "optimizer_steps": progress.epoch * run.budget.steps_per_epoch,
+               "collapse": collapse,
                "device": str(run.device), "seconds": round(time.time() - started, 2),
                "num_speakers": run.checkpoint_info["num_speakers"], "modality": config.data.modality,
                "provenance": run.checkpoint_info["provenance"],
                "data_provenance": run.data.config.get("provenance"),
                "history": progress.history, **final}
+    if config.baseline:
+        summary["context_free_baseline"] = baseline_for(config.data.path, config.data.modality, run.data)
     write_json(out / "metrics.json", summary)
     save_learning_curves(progress.history, out / "learning_curves.png", title=f"stage 3: {out.name}",
                          best_epoch=progress.best_epoch)
@@ -343,7 +361,14 @@ def summary_line(run_dir, summary: dict) -> str:
         if metrics.get("n"):
             parts.append(f"{split} acc {100 * metrics['accuracy']:.2f} wF1 {100 * metrics['weighted_f1']:.2f} "
                          f"mF1 {100 * metrics['macro_f1']:.2f}")
-    return f"stage 3 done: {run_dir}: " + " | ".join(parts)
+    lines = [f"stage 3 done: {run_dir}: " + " | ".join(parts)]
+    collapse = summary.get("collapse") or {}
+    if collapse.get("collapsed"):
+        lines.append(collapse_warning(collapse))
+    if summary.get("context_free_baseline"):
+        split = "test" if (summary.get("test") or {}).get("n") else "dev"
+        lines.append(baseline_line(summary["context_free_baseline"], summary.get(split) or {}, split))
+    return "\n".join(lines)
 
 
 def _main(argv) -> int:

@@ -16,6 +16,7 @@ from cgnn.checkpoint import load_checkpoint
 from cgnn.conversation_pickle import read_conversations
 from cgnn.predict_core import predict_dialogue
 from cgnn.train import train
+from erc_core.files import file_sha256
 
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[1]
@@ -53,7 +54,7 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
     write_pickle(data, count=8, seed=5)
     # a constant rate: a shorter first run then stands for an interrupted one (a per-step schedule
     # depends on the epoch budget; tests/test_stage3_training.py interrupts a scheduled run for real)
-    constant = ("trainer.deterministic=true", "optim.scheduler=constant")
+    constant = ("trainer.deterministic=true", "optim.scheduler=constant", "optim.warmup=0")
     straight = train(stage3_config(data, tmp_path / "straight", "trainer.max_epochs=3", *constant))
     train(stage3_config(data, tmp_path / "resumed", "trainer.max_epochs=2", *constant))
     resumed = train(stage3_config(data, tmp_path / "resumed", "trainer.max_epochs=3", "resume=true", *constant))
@@ -133,7 +134,7 @@ def test_eval_rejects_a_mismatched_pickle(trained, tmp_path, capsys, change, mes
         cgnn_eval.evaluate_checkpoint(run, other, "test", tmp_path / "e")
 
 
-def test_run_eval_sh_prints_one_line_per_checkpoint(trained, tmp_path):
+def test_run_eval_sh_prints_one_line_per_checkpoint_and_its_baseline(trained, tmp_path):
     data, run, _ = trained
     checkpoints = tmp_path / "checkpoints"
     checkpoints.mkdir()
@@ -148,11 +149,16 @@ def test_run_eval_sh_prints_one_line_per_checkpoint(trained, tmp_path):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1
+    assert len(lines) == 2
     metrics = json.loads((tmp_path / "ev" / "demo_stage3_at" / "metrics.json").read_text())
     assert lines[0] == (f"demo_stage3_at [test] acc {100 * metrics['accuracy']:.2f}  "
                         f"wF1 {100 * metrics['weighted_f1']:.2f}  mF1 {100 * metrics['macro_f1']:.2f}  "
                         f"(n={metrics['n']})")
+    baseline = metrics["context_free_baseline"]  # the same features and split (cgnn/baseline_report.py)
+    assert baseline["modality"] == "at" and baseline["pickle_sha256"] == file_sha256(data)
+    assert lines[1].startswith("  context-free logistic regression on the same features (at, ")
+    assert f"[test] acc {100 * baseline['test']['accuracy']:.2f} wF1 {100 * baseline['test']['weighted_f1']:.2f}" \
+        in lines[1]
     empty = subprocess.run(["bash", str(REPO / "run_eval.sh")], capture_output=True, text=True, timeout=60,
                            env={**env, "CHECKPOINTS": str(tmp_path / "nothing")})
     assert empty.returncode == 1 and "no stage-3 checkpoints" in empty.stderr
