@@ -53,12 +53,16 @@ def build_audio_encoder(cfg, pretrained: bool = True, frozen_dim: int | None = N
         return AcousticEncoder(hidden=cfg.acoustic_hidden, layers=cfg.acoustic_layers, stride=cfg.acoustic_stride)
     if cfg.kind == "hf":
         from feature_extractor.encoders.hf_audio import HFAudioEncoder
+        from feature_extractor.encoders.hf_whisper import HFWhisperEncoder, is_whisper
         from feature_extractor.encoders.model_source import check_model_source
 
         if not 0 <= cfg.layerdrop < 1:
             raise UserError(f"model.audio.layerdrop={cfg.layerdrop}: a dropout probability must be in [0, 1)")
         check_model_source("model.audio.name", cfg.name)
         with loading("model.audio.name", cfg.name):
+            if is_whisper(cfg.name):
+                return HFWhisperEncoder(cfg.name, layer=cfg.layer, freeze=cfg.freeze,
+                                        gradient_checkpointing=cfg.gradient_checkpointing, pretrained=pretrained)
             return HFAudioEncoder(
                 cfg.name,
                 layer=cfg.layer,

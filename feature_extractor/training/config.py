@@ -46,7 +46,7 @@ class TextEncoderConfig:
 @dataclass
 class AudioEncoderConfig:
     kind: Literal["hf", "acoustic", "whisper", "opensmile"] = option(
-        "hf", help="hf (wav2vec2 family) | acoustic (librosa features, no download) | whisper (frozen Whisper "
+        "hf", help="hf (wav2vec2 family, or a transformers Whisper model) | acoustic (librosa features, no download) | whisper (frozen Whisper "
         "encoder, CTranslate2) | opensmile (openSMILE feature set); whisper and opensmile are computed once "
         "per utterance and cached")
     name: str = option("w11wo/wav2vec2-xls-r-300m-korean", help="hub id or local folder, or `tiny` for the tiny "
