@@ -16,15 +16,15 @@ utterances (batching.py).
 import warnings
 
 import torch
-from torch import nn
 from transformers import AutoConfig, AutoFeatureExtractor, AutoModel
 
 from feature_extractor.encoders.encoding import ModalityEncoding
+from feature_extractor.encoders.freezable import FreezableEncoder
 from feature_extractor.encoders.pooling import lengths_to_mask, pool
 from feature_extractor.inputs.audio_io import SAMPLE_RATE
 
 
-class HFAudioEncoder(nn.Module):
+class HFAudioEncoder(FreezableEncoder):
     """`pretrained=False` builds the architecture from the folder's config only (random init);
     used when the weights come from a stage-1 export anyway.
 
@@ -72,14 +72,9 @@ class HFAudioEncoder(nn.Module):
         uses_adapter = getattr(config, "add_adapter", False) and layer == -1
         self.output_dim = config.output_hidden_size if uses_adapter else config.hidden_size
 
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.frozen:
-            self.model.eval()  # a frozen encoder keeps dropout / layerdrop off
-        return self
 
     def forward(self, waves: torch.Tensor, sample_mask: torch.Tensor) -> ModalityEncoding:
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+        with self.gradients():
             return self._encode(waves, sample_mask)
 
     def _encode(self, waves, sample_mask):

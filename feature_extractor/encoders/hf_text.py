@@ -13,10 +13,11 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from feature_extractor.encoders.encoding import ModalityEncoding
+from feature_extractor.encoders.freezable import FreezableEncoder
 from feature_extractor.encoders.pooling import POOLING_MODES, pool
 
 
-class HFTextEncoder(nn.Module):
+class HFTextEncoder(FreezableEncoder):
     """`pretrained=False` builds the architecture from the folder's config only (random init);
     used when the weights come from a stage-1 export anyway."""
 
@@ -49,14 +50,9 @@ class HFTextEncoder(nn.Module):
         self.output_dim = self.model.config.hidden_size
         self.max_tokens_limit = position_limit(self.model)
 
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.frozen:
-            self.model.eval()
-        return self
 
     def forward(self, input_ids: torch.Tensor, token_mask: torch.Tensor) -> ModalityEncoding:
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+        with self.gradients():
             want_layer = self.layer != -1
             outputs = self.model(
                 input_ids=input_ids, attention_mask=token_mask.long(), output_hidden_states=want_layer

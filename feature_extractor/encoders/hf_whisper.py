@@ -18,6 +18,7 @@ from torch import nn
 from transformers import AutoConfig, WhisperFeatureExtractor, WhisperModel
 
 from feature_extractor.encoders.encoding import ModalityEncoding
+from feature_extractor.encoders.freezable import FreezableEncoder
 from feature_extractor.encoders.pooling import lengths_to_mask, pool
 from feature_extractor.inputs.audio_io import SAMPLE_RATE
 
@@ -26,7 +27,7 @@ def is_whisper(name_or_path: str) -> bool:
     return AutoConfig.from_pretrained(name_or_path).model_type == "whisper"
 
 
-class HFWhisperEncoder(nn.Module):
+class HFWhisperEncoder(FreezableEncoder):
     """`pretrained=False` builds the architecture from the folder's config only (random init);
     used when the weights come from a stage-1 export anyway."""
 
@@ -55,14 +56,9 @@ class HFWhisperEncoder(nn.Module):
         self.output_dim = self.model.config.d_model
         self.max_mel_frames = self.model.config.max_source_positions * 2
 
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.frozen:
-            self.model.eval()
-        return self
 
     def forward(self, waves: torch.Tensor, sample_mask: torch.Tensor) -> ModalityEncoding:
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+        with self.gradients():
             mel, mel_lengths = self.log_mel(waves, sample_mask)
             seq = self.encode_mel(mel)
             mask = lengths_to_mask(((mel_lengths + 1) // 2).clamp(1, seq.shape[1]), seq.shape[1])
