@@ -14,16 +14,21 @@ import torch
 
 import feature_extractor.inputs.frozen_vectors as frozen_vectors_module
 from cgnn.conversation_pickle import read_conversations
+from cgnn.eval import evaluate_checkpoint
+from cgnn.train import train
 from erc_core.config import from_dict
 from erc_core.errors import UserError
 from feature_extractor.encoders.frozen_cache import FrozenFeatureCache
 from feature_extractor.extraction.extract import extract_from_args
+from feature_extractor.extraction.predict import PredictOptions, predict
 from feature_extractor.inputs.speaker_norm import speaker_normalise
 from feature_extractor.training.config import ModelConfig
 from feature_extractor.training.train import train_from_args
+from tests.cgnn_fixtures import stage3_config
 from tests.stage12_fixtures import repo_root, tiny_corpus, tiny_overrides
 
 AUDIO_WIDTH, TEXT_WIDTH = 6, 5
+DIALOGUE = "Sess19_script01"  # a test-split dialogue of the tiny corpus without tie labels
 
 
 class CountingFeaturizer:
@@ -90,6 +95,22 @@ def test_stage1_trains_on_cached_vectors_and_stage2_reuses_them(corpus, featuriz
     assert encoded(featurizers) == first  # stage 2 too
     data = read_conversations(out)
     assert data.feature_dims["a"] == data.feature_dims["t"] == 256  # the trained projections' width
+
+    # kemdy-predict computes the vectors of a new conversation (a temporary cache) and agrees with
+    # stage 3 evaluated on the stage-2 pickle
+    train(stage3_config(out, tmp_path / "stage3", "trainer.max_epochs=2"))
+    evaluate_checkpoint(tmp_path / "stage3", out, split="test", out=tmp_path / "eval")
+    reference = pd.read_csv(tmp_path / "eval" / "predictions.csv", dtype={"segment_id": str})
+    reference = reference[reference["dialogue_id"] == DIALOGUE]
+    before = encoded(featurizers)
+    predict(PredictOptions(stage1=str(tmp_path / "run"), stage3=str(tmp_path / "stage3"), corpus=str(corpus["root"]),
+                           dialogue=DIALOGUE, out=str(tmp_path / "predictions.csv"), device="cpu", threads=1,
+                           progress=False))
+    predicted = pd.read_csv(tmp_path / "predictions.csv", dtype={"segment_id": str})
+    assert encoded(featurizers) - before == 2 * len(predicted)  # audio and text of every utterance
+    assert predicted["segment_id"].tolist() == reference["segment_id"].tolist()
+    columns = [column for column in predicted.columns if column.startswith("prob_")]
+    np.testing.assert_allclose(predicted[columns].to_numpy(), reference[columns].to_numpy(), atol=1e-5)
 
 
 def test_an_edited_transcript_is_encoded_again(corpus, featurizers, tmp_path):
