@@ -3,6 +3,7 @@ trained here: folder and tree forms, agreement with stage 2 + cgnn.eval, manifes
 mismatched checkpoints, speakers, gold labels in the manifest, conversations with holes, --help."""
 
 import csv
+import html
 import json
 import shutil
 
@@ -138,6 +139,10 @@ def test_tree_form_gives_every_utterance_with_its_gold_label(pipeline, tmp_path)
     assert frame["gold_raw"].tolist() == truth["total_emotion_written"].tolist()
     assert frame["gold"].tolist() == [written.split(";")[0] for written in truth["total_emotion_written"]]
     assert_probabilities(frame)
+    page = (tmp_path / "predictions.csv.report.html").read_text(encoding="utf-8")
+    assert page.count('<tr data-speaker=') == len(frame)  # the conversation as a timeline, one row per utterance
+    for text in frame["text"]:
+        assert html.escape(text, quote=False) in page
 
 
 def test_tree_predictions_equal_cgnn_eval_on_the_stage2_pickle(pipeline, tree_no_ties, tmp_path):

@@ -25,6 +25,7 @@ from erc_core.cli import quiet_libraries, run_command
 from erc_core.errors import UserError
 from erc_core.files import atomic_open, write_json
 from erc_core.metrics import classification_metrics
+from erc_core.report_page import write_report_page
 from feature_extractor.corpus import SplitConfig, build_index
 from feature_extractor.corpus.utterance_table import TableSpec, read_utterance_table
 from feature_extractor.extraction.arguments import predict_parser
@@ -95,6 +96,7 @@ def predict(options: PredictOptions) -> dict:
     result = recognizer.predict_conversation(conversation, allow_skips=options.allow_skips,
                                              report=skipped_path(options.out))
     write_predictions(result.frame, options.out)
+    write_report(result, conversation, recognizer, report_path(options.out))
     summary = _summary(result, conversation, options)
     write_json(config_path(options.out), _output_config(options, recognizer, conversation, summary))
     _print_summary(summary)
@@ -185,6 +187,24 @@ def write_predictions(frame: pd.DataFrame, out) -> None:
         frame.to_csv(handle, index=False, float_format="%.6f", lineterminator="\n")
 
 
+def report_path(out) -> Path:
+    """`<out>.report.html`, beside `<out>.config.json`."""
+    return Path(out).with_name(Path(out).name + ".report.html")
+
+
+def write_report(result: Recognition, conversation: Conversation, recognizer: EmotionRecognizer, path: Path) -> None:
+    """The conversation as a timeline page (erc_core/report_page.py); gold labels where known."""
+    frame = result.frame
+    position = {name: i for i, name in enumerate(result.label_names)}
+    gold = [position.get(name, UNLABELLED) for name in frame["gold"]] if "gold" in frame else [UNLABELLED] * len(frame)
+    rows = list(zip([conversation.dialogue_id] * len(frame), frame["segment_id"], frame["speaker"].astype(str)))
+    probabilities = frame[[f"prob_{name}" for name in result.label_names]].to_numpy()
+    extra = {"checkpoint": str(recognizer.stage3.path), "modality": recognizer.stage3.modality,
+             "data": conversation.source, "split": "predict"}
+    write_report_page(path, f"{conversation.dialogue_id} (kemdy-predict)", result.label_names, rows, gold,
+                      probabilities, frame["text"].astype(str).tolist(), extra=extra)
+
+
 def _summary(result: Recognition, conversation: Conversation, options: PredictOptions) -> dict:
     frame = result.frame
     counts = {name: int(count) for name, count in frame["predicted"].value_counts().items()}
@@ -222,6 +242,7 @@ def _output_config(options, recognizer: EmotionRecognizer, conversation: Convers
         "options": dataclasses.asdict(options),
         "device": str(recognizer.device),
         "skipped_file": str(skipped_path(options.out)),
+        "report_file": str(report_path(options.out)),
         **summary,
     }
 
