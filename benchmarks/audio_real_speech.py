@@ -73,6 +73,8 @@ def parse_args():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cost-clips", type=int, default=200, help="clips encoded twice in --phase cost")
+    parser.add_argument("--reuse", action="store_true", help="read finished runs of an earlier call from --work "
+                        "instead of training them again (an interrupted benchmark goes on where it stopped)")
     return parser.parse_args()
 
 
@@ -97,6 +99,10 @@ def run_candidate(name: str, index: Path, work: Path, args) -> dict:
     runs = []
     for seed in range(args.seeds):
         run_dir = work / "runs" / f"{name}_seed{seed}"
+        finished = _finished_run(run_dir) if args.reuse else None
+        if finished:
+            runs.append(finished)
+            continue
         overrides = [*BASE, *CANDIDATES[name], f"data.index={index}", f"run_dir={run_dir}", f"seed={seed}",
                      f"data.frozen_cache={work / 'frozen_cache'}", f"trainer.cpu_threads={args.threads}",
                      "overwrite=true"]
@@ -106,6 +112,13 @@ def run_candidate(name: str, index: Path, work: Path, args) -> dict:
             "test": [run["test"]["weighted_f1"] for run in runs],
             "epoch_seconds": [np.mean([epoch["train_seconds"] for epoch in run["dev_history"]]) for run in runs],
             "encoding": [run.get("frozen_encoding", {}).get("a") for run in runs]}
+
+
+def _finished_run(run_dir: Path) -> dict | None:
+    """metrics.json of a run that got to its test evaluation (an interrupted one did not)."""
+    path = run_dir / "metrics.json"
+    metrics = json.loads(path.read_text()) if path.is_file() else {}
+    return metrics if metrics.get("test") else None
 
 
 def logistic_rows(index: Path, work: Path, with_test: bool) -> list[dict]:

