@@ -28,15 +28,19 @@ def cache_folder() -> Path:
     return Path(base, "kemdy-erc")
 
 
-def baseline_for(pickle_path, modality: str, data=None) -> dict:
-    """{'modality', 'chosen', 'dev', 'test' (headline metrics of the splits with labels), 'pickle_sha256'}."""
+def baseline_for(pickle_path, modality: str, data=None) -> dict | None:
+    """{'modality', 'chosen', 'dev', 'test' (headline metrics of the splits with labels), 'pickle_sha256'};
+    None for a pickle without labelled train and dev utterances (nothing to fit or choose C on)."""
     digest = file_sha256(pickle_path)
     cache = cache_folder() / "context_free_baseline" / f"{digest}_{modality}_v{CACHE_VERSION}.json"
     try:
         return json.loads(cache.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
-    fit = fit_context_free_baseline(data or read_conversations(pickle_path), modality)
+    data = data or read_conversations(pickle_path)
+    if not all(any((d["labels"] >= 0).any() for d in data.in_split(split)) for split in ("train", "dev")):
+        return None
+    fit = fit_context_free_baseline(data, modality)
     result = {"modality": modality, "chosen": fit["chosen"], "c_grid": list(C_GRID), "pickle_sha256": digest,
               **{split: headline(fit[split]) for split in ("dev", "test") if split in fit}}
     try:
@@ -58,3 +62,12 @@ def baseline_line(baseline: dict, metrics: dict, split: str) -> str:
     return (f"context-free logistic regression on the same features ({baseline['modality']}, {setting}) "
             f"[{split}] acc {100 * theirs['accuracy']:.2f} wF1 {100 * theirs['weighted_f1']:.2f} "
             f"mF1 {100 * theirs['macro_f1']:.2f}; {verdict} {gap:+.2f} wF1")
+
+
+def short_baseline(baseline: dict, metrics: dict, split: str) -> str:
+    """The same comparison, short enough to end a one-line evaluation summary."""
+    theirs = baseline.get(split)
+    if not theirs:
+        return f"context-free logreg ({baseline['modality']}): no labelled {split} utterances"
+    gap = 100 * (metrics["weighted_f1"] - theirs["weighted_f1"])
+    return f"context-free logreg ({baseline['modality']}) wF1 {100 * theirs['weighted_f1']:.2f}, stage 3 {gap:+.2f}"

@@ -9,7 +9,8 @@ from pathlib import Path
 from cgnn.batching import prepare_dialogues
 from cgnn.conversation_pickle import modality_dims
 from cgnn.graph import speaker_limit
-from cgnn.model import ContextualGNN, ModelConfig
+from cgnn.late_fusion import LateFusionGNN
+from cgnn.model import ModelConfig, build_model
 from erc_core.config import from_dict
 from erc_core.errors import UserError
 from erc_core.files import write_json
@@ -19,6 +20,8 @@ CHECKPOINT_FORMAT = "kemdy-erc-stage3-checkpoint"
 CHECKPOINT_VERSION = 2  # 2: the real-data model (input norm, relation schemes, graph attention)
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
+# model keys added after checkpoints were shipped: the value that reproduces a checkpoint without the key
+BEFORE_THE_KEY = {"fusion": "early"}
 
 
 class CheckpointMismatchError(UserError):
@@ -27,7 +30,7 @@ class CheckpointMismatchError(UserError):
 
 @dataclasses.dataclass
 class Stage3Checkpoint:
-    model: ContextualGNN
+    model: object           # cgnn.model.ContextualGNN or cgnn.late_fusion.LateFusionGNN
     model_config: ModelConfig
     modality: str
     feature_dims: dict      # widths of the features the modality uses, in concatenation order
@@ -51,17 +54,18 @@ class Stage3Checkpoint:
             raise CheckpointMismatchError(f"{source}: {error}") from None
 
 
-def save_checkpoint(directory, model: ContextualGNN, *, modality, feature_dims, label_names,
+def save_checkpoint(directory, model, *, modality, feature_dims, label_names,
                     num_speakers, train_config: dict, metrics: dict, data: dict, provenance: dict | None = None) -> None:
     directory = Path(directory)
     checksum = save_weights(directory / WEIGHTS_FILE, model, metadata={"format": CHECKPOINT_FORMAT})
     write_json(directory / CONFIG_FILE, {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
-        "model": dataclasses.asdict(model.config),
+        "model": {**dataclasses.asdict(model.config), "fusion": "late" if isinstance(model, LateFusionGNN) else "early"},
         "modality": modality,
         "feature_dims": dict(feature_dims),
         "input_dim": int(sum(feature_dims.values())),
+        "branch_widths": list(getattr(model, "widths", [])),  # late fusion: one branch per width
         "label_names": list(label_names),
         "num_speakers": int(num_speakers),
         "weights_sha256": checksum,
@@ -85,9 +89,11 @@ def load_checkpoint(directory, device="cpu") -> Stage3Checkpoint:
         age = "newer" if info.get("version", 0) > CHECKPOINT_VERSION else "older"
         raise CheckpointMismatchError(f"{config_file}: checkpoint version {info.get('version')} is {age} than this "
                                       f"code's ({CHECKPOINT_VERSION}); retrain it with this version of kemdy-stage3-train")
-    model_config = from_dict(ModelConfig, info["model"], source=str(config_file))
-    model = ContextualGNN(model_config, info["input_dim"], len(info["label_names"]), info["num_speakers"],
-                          list(info["feature_dims"].values()))
+    model_config = from_dict(ModelConfig, {**BEFORE_THE_KEY, **info["model"]}, source=str(config_file))
+    # the structure comes from what was saved (branch widths, else the input width), so a checkpoint
+    # whose features do not fit the data is refused by check_compatible with its own message
+    widths = info.get("branch_widths") or modality_widths(info)
+    model = build_model(model_config, widths, len(info["label_names"]), info["num_speakers"])
     try:
         load_weights(model, directory / WEIGHTS_FILE, info["weights_sha256"], config_file)
     except UserError as error:
@@ -96,6 +102,13 @@ def load_checkpoint(directory, device="cpu") -> Stage3Checkpoint:
     return Stage3Checkpoint(model=model, model_config=model_config, modality=info["modality"],
                             feature_dims=info["feature_dims"], label_names=info["label_names"],
                             num_speakers=info["num_speakers"], info=info, path=directory)
+
+
+def modality_widths(info: dict) -> list:
+    """Each modality's width in the input of an early-fusion checkpoint (its per-modality input
+    norm needs them), or the input width alone where the recorded widths do not add up to it."""
+    widths = [int(w) for w in info["feature_dims"].values()]
+    return widths if sum(widths) == info["input_dim"] else [info["input_dim"]]
 
 
 def check_compatible(checkpoint: Stage3Checkpoint, label_names, feature_dims, source="data") -> None:

@@ -41,6 +41,9 @@ class ModelConfig:
     input_norm: Literal["layer", "modality", "batch", "none"] = option(
         "layer", help="normalise each utterance's features (layer), each modality of it on its own with equal norm "
         "(modality; = layer for one modality), each dimension (batch) or not at all")
+    fusion: Literal["early", "late"] = option(
+        "late", help="several modalities: early = one model on the concatenated features; late = one model per "
+        "modality, log-probabilities mixed with weights chosen on dev (cgnn/late_fusion.py)")
     modality_dropout: float = option(0.0, help="training: drop each modality of an utterance with this probability "
                                      "(never all; cgnn/modality_fusion.py)", check=between(0, 1, high_open=True))
     project_first: bool = option(True, help="project to `hidden` before the transformer; false = the transformer "

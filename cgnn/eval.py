@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from cgnn.arguments import eval_parser as build_parser  # the parser lives in a torch-free module
-from cgnn.baseline_report import baseline_for, baseline_line
+from cgnn.baseline_report import baseline_for, short_baseline
 from cgnn.checkpoint import check_compatible, load_checkpoint
 from cgnn.conversation_pickle import read_conversations
 from cgnn.predict_core import logits_by_dialogue
@@ -51,7 +51,7 @@ def evaluate_checkpoint(checkpoint_dir, data_path, split="test", out=None, devic
              "modality": checkpoint.modality, "dialogues": len(items),
              "checkpoint_provenance": checkpoint.info.get("provenance"),
              "data_provenance": data.config.get("provenance"), "provenance": run_provenance(device=device)}
-    if baseline and split in ("dev", "test"):
+    if baseline and split in ("dev", "test"):  # None where the pickle has no labelled train / dev
         extra["context_free_baseline"] = baseline_for(data_path, checkpoint.modality, data)
     return write_evaluation(out, f"{Path(checkpoint_dir).name} / {split}", checkpoint.label_names, rows, gold,
                             np.concatenate(probabilities), extra)
@@ -69,11 +69,14 @@ def checkpoint_name(checkpoint_dir) -> str:
 
 
 def summary_line(name, result) -> str:
+    """One line per checkpoint (run_eval.sh prints one each), the context-free baseline at its end."""
     if not result.get("n"):
         return f"{name} [{result['split']}]: {result['utterances']} utterances predicted, no gold labels"
-    return (f"{name} [{result['split']}] acc {100 * result['accuracy']:.2f}  "
+    line = (f"{name} [{result['split']}] acc {100 * result['accuracy']:.2f}  "
             f"wF1 {100 * result['weighted_f1']:.2f}  mF1 {100 * result['macro_f1']:.2f}  "
             f"(n={result['n']})")
+    baseline = result.get("context_free_baseline")
+    return line + (f"  | {short_baseline(baseline, result, result['split'])}" if baseline else "")
 
 
 def _main(argv) -> int:
@@ -82,8 +85,6 @@ def _main(argv) -> int:
     result = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.out, args.device, args.batch_size,
                                  baseline=not args.no_baseline)
     print(summary_line(checkpoint_name(args.checkpoint), result))
-    if result.get("context_free_baseline") and result.get("n"):
-        print("  " + baseline_line(result["context_free_baseline"], result, args.split))
     return 0
 
 

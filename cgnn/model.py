@@ -14,6 +14,7 @@ from torch import nn
 from cgnn.batching import Batch
 from cgnn.config import ModelConfig  # the schema lives in cgnn/config.py, which imports no torch
 from cgnn.graph import num_relations, relation_types
+from cgnn.late_fusion import LateFusionGNN
 from cgnn.relational import RelationalGraphConv
 from cgnn.sequence_encoder import Dropout, SequenceEncoder, pad
 
@@ -105,6 +106,10 @@ class ContextualGNN(nn.Module):
         classifier_input = gnn_width + (config.hidden if config.concat_sequence else 0)
         self.classifier = Classifier(classifier_input, config.hidden, num_classes, config.dropout)
 
+    def branch_logits(self, batch: Batch) -> list:
+        """The logits each trained part produces (one here; one per modality in LateFusionGNN)."""
+        return [self(batch)]
+
     def forward(self, batch: Batch) -> torch.Tensor:
         """Logits [N, K] for the N real utterances of the batch, in node order."""
         if tuple(batch.speaker_map) != tuple(self.config.speaker_map):
@@ -118,3 +123,13 @@ class ContextualGNN(nn.Module):
         if self.config.concat_sequence:
             graph = torch.cat([nodes, graph], dim=-1)
         return self.classifier(graph)
+
+
+def build_model(config: ModelConfig, widths, num_classes: int, num_speakers: int) -> nn.Module:
+    """The stage-3 model for features of these `widths` (one per modality, in order):
+    `LateFusionGNN` for several modalities with `fusion: late`, else one `ContextualGNN`."""
+    widths = [int(w) for w in widths]
+    if config.fusion == "late" and len(widths) > 1:
+        return LateFusionGNN(config, widths, num_classes, num_speakers,
+                             lambda width: ContextualGNN(config, width, num_classes, num_speakers, [width]))
+    return ContextualGNN(config, sum(widths), num_classes, num_speakers, widths)

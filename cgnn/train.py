@@ -29,7 +29,8 @@ from cgnn.collapse import collapse_warning, selection_key, top_prediction
 from cgnn.config import Stage3Config
 from cgnn.conversation_pickle import concrete_modality, modality_dims, read_conversations
 from cgnn.graph import speaker_limit
-from cgnn.model import ContextualGNN
+from cgnn.late_fusion import LateFusionGNN, choose_fusion_weights
+from cgnn.model import build_model
 from cgnn.predict_core import logits_by_dialogue
 from cgnn.train_state import (
     STATE_FILE,
@@ -92,7 +93,8 @@ def train_epoch(model, items, optimizer, config: Stage3Config, rng, device, weig
         labelled = int((batch.labels >= 0).sum())
         if labelled == 0:
             continue
-        loss = torch.nn.functional.cross_entropy(model(batch), batch.labels, weight=weights, ignore_index=-1)
+        loss = sum(torch.nn.functional.cross_entropy(logits, batch.labels, weight=weights, ignore_index=-1)
+                   for logits in model.branch_logits(batch))  # one term per late-fusion branch
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if config.trainer.gradient_clip_val:
@@ -127,7 +129,7 @@ class _Run:
     config: Stage3Config
     data: object               # ConversationSet
     splits: dict               # split -> prepared dialogues
-    model: ContextualGNN
+    model: torch.nn.Module     # ContextualGNN or LateFusionGNN (cgnn.model.build_model)
     optimizer: torch.optim.Optimizer
     scheduler: object
     rng: np.random.Generator
@@ -238,8 +240,7 @@ def _setup(config: Stage3Config) -> _Run:
     dims = modality_dims(data.feature_dims, config.data.modality)
     speakers = config.model.num_speakers or len(config.model.speaker_map) or max_speakers(data.dialogues)
     splits = _prepared_splits(data, config, speakers)
-    model = ContextualGNN(config.model, sum(dims.values()), len(data.label_names), speakers,
-                          list(dims.values())).to(device)
+    model = build_model(config.model, list(dims.values()), len(data.label_names), speakers).to(device)
     optimizer = build_optimizer(model, config.optim)
     budget = training_budget(len(splits["train"]), config.data.batch_size, config.trainer.max_epochs,
                              config.data.min_batches_per_epoch, config.trainer.min_steps)
@@ -261,6 +262,8 @@ def _train_one_epoch(run: _Run, progress, epoch: int) -> dict:
     per_step = None if config.optim.scheduler == "plateau" else run.scheduler
     train_loss = train_epoch(run.model, run.splits["train"], run.optimizer, config, run.rng, run.device,
                              run.weights, per_step, run.budget.batch_size)
+    if isinstance(run.model, LateFusionGNN):
+        choose_fusion_weights(run.model, run.splits["dev"], config.data.batch_size, run.device)
     dev = evaluate(run.model, run.splits["dev"], run.data.label_names, config.data.batch_size, run.device,
                    run.weights)
     if per_step is None:

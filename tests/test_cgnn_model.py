@@ -11,7 +11,7 @@ from cgnn.model import ContextualGNN, ModelConfig
 from cgnn.predict_core import logits_by_dialogue
 
 torch.set_num_threads(1)
-SMALL = ModelConfig(hidden=16, encoder_heads=2, encoder_feedforward=32, wp=2, wf=1)
+SMALL = ModelConfig(hidden=16, encoder_heads=2, encoder_feedforward=32, wp=2, wf=1, fusion="early")  # one model on "at"
 
 
 def prepared(count=5, speakers=3, lengths=(2, 12), seed=0):

@@ -134,7 +134,7 @@ def test_eval_rejects_a_mismatched_pickle(trained, tmp_path, capsys, change, mes
         cgnn_eval.evaluate_checkpoint(run, other, "test", tmp_path / "e")
 
 
-def test_run_eval_sh_prints_one_line_per_checkpoint_and_its_baseline(trained, tmp_path):
+def test_run_eval_sh_prints_one_line_per_checkpoint_with_its_baseline(trained, tmp_path):
     data, run, _ = trained
     checkpoints = tmp_path / "checkpoints"
     checkpoints.mkdir()
@@ -149,16 +149,15 @@ def test_run_eval_sh_prints_one_line_per_checkpoint_and_its_baseline(trained, tm
                             timeout=120)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 1
     metrics = json.loads((tmp_path / "ev" / "demo_stage3_at" / "metrics.json").read_text())
-    assert lines[0] == (f"demo_stage3_at [test] acc {100 * metrics['accuracy']:.2f}  "
-                        f"wF1 {100 * metrics['weighted_f1']:.2f}  mF1 {100 * metrics['macro_f1']:.2f}  "
-                        f"(n={metrics['n']})")
     baseline = metrics["context_free_baseline"]  # the same features and split (cgnn/baseline_report.py)
     assert baseline["modality"] == "at" and baseline["pickle_sha256"] == file_sha256(data)
-    assert lines[1].startswith("  context-free logistic regression on the same features (at, ")
-    assert f"[test] acc {100 * baseline['test']['accuracy']:.2f} wF1 {100 * baseline['test']['weighted_f1']:.2f}" \
-        in lines[1]
+    gap = 100 * (metrics["weighted_f1"] - baseline["test"]["weighted_f1"])
+    assert lines[0] == (f"demo_stage3_at [test] acc {100 * metrics['accuracy']:.2f}  "
+                        f"wF1 {100 * metrics['weighted_f1']:.2f}  mF1 {100 * metrics['macro_f1']:.2f}  "
+                        f"(n={metrics['n']})  | context-free logreg (at) wF1 "
+                        f"{100 * baseline['test']['weighted_f1']:.2f}, stage 3 {gap:+.2f}")
     empty = subprocess.run(["bash", str(REPO / "run_eval.sh")], capture_output=True, text=True, timeout=60,
                            env={**env, "CHECKPOINTS": str(tmp_path / "nothing")})
     assert empty.returncode == 1 and "no stage-3 checkpoints" in empty.stderr

@@ -64,7 +64,7 @@ def test_train_and_eval_print_it_next_to_the_stage3_result(tmp_path, cache, caps
     assert cgnn_eval.main(["--checkpoint", str(run), "--data", str(data.source), "--split", "dev",
                            "--out", str(tmp_path / "ev")]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 and f"[dev] acc {100 * baseline['dev']['accuracy']:.2f}" in lines[1]
+    assert len(lines) == 1 and f"| context-free logreg (at) wF1 {100 * baseline['dev']['weighted_f1']:.2f}, " in lines[0]
     assert cgnn_eval.main(["--checkpoint", str(run), "--data", str(data.source), "--no-baseline",
                            "--out", str(tmp_path / "ev2")]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 1
@@ -74,3 +74,8 @@ def test_train_and_eval_print_it_next_to_the_stage3_result(tmp_path, cache, caps
 def stage3_config_args(data, run):
     """The command-line form of cgnn_fixtures.stage3_config (the same seconds-long run)."""
     return [f"data.path={data}", f"run_dir={run}", *SMALL_RUN]
+
+
+def test_a_pickle_without_labelled_train_or_dev_has_no_baseline(tmp_path, cache):
+    data = write_pickle(tmp_path / "test_only.pkl", splits=("test",))
+    assert baseline_report.baseline_for(data.source, "t") is None

@@ -32,8 +32,11 @@ def test_the_documented_eval_leaves_the_shipped_checkpoint_as_shipped(tmp_path, 
     assert len(written) == 1 and SHIPPED.name in written[0].name
     metrics = json.loads((written[0] / "metrics.json").read_text(encoding="utf-8"))
     out = capsys.readouterr().out.strip().splitlines()
+    baseline = metrics["context_free_baseline"]  # the same features and split, next to the result
     assert out == [f"{SHIPPED.name} [test] acc {100 * metrics['accuracy']:.2f}  wF1 {100 * metrics['weighted_f1']:.2f}"
-                   f"  mF1 {100 * metrics['macro_f1']:.2f}  (n={metrics['n']})"]
+                   f"  mF1 {100 * metrics['macro_f1']:.2f}  (n={metrics['n']})  | context-free logreg (at) wF1 "
+                   f"{100 * baseline['test']['weighted_f1']:.2f}, stage 3 "
+                   f"{100 * (metrics['weighted_f1'] - baseline['test']['weighted_f1']):+.2f}"]
     assert (written[0] / "classification_report.txt").is_file()  # the report stays in the files
 
 

@@ -3,6 +3,7 @@ with the same norm, whole modalities dropped in training, and checkpoints withou
 loading as they were trained."""
 
 import dataclasses
+import json
 
 import pytest
 import torch
@@ -64,7 +65,7 @@ def test_modality_dropout_drops_whole_modalities_never_all_and_keeps_the_scale()
 
 
 def test_a_checkpoint_without_the_new_keys_loads_as_it_was_trained(tmp_path):
-    old_keys = {k: v for k, v in dataclasses.asdict(SMALL).items() if k != "modality_dropout"}
+    old_keys = {k: v for k, v in dataclasses.asdict(SMALL).items() if k not in ("modality_dropout", "fusion")}
     old_keys["input_norm"] = "layer"
     config = from_dict(ModelConfig, old_keys)
     assert config.modality_dropout == 0.0 and config.input_norm == "layer"
@@ -72,6 +73,10 @@ def test_a_checkpoint_without_the_new_keys_loads_as_it_was_trained(tmp_path):
     model = ContextualGNN(config, input_dim=8, num_classes=3, num_speakers=2, widths=WIDTHS).eval()
     save_checkpoint(tmp_path, model, modality="at", feature_dims={"a": 6, "t": 2}, label_names=["x", "y", "z"],
                     num_speakers=2, train_config={}, metrics={}, data={})
+    stored = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
+    stored["model"] = old_keys                                      # as a checkpoint written before the keys
+    (tmp_path / "config.json").write_text(json.dumps(stored), encoding="utf-8")
     loaded = load_checkpoint(tmp_path)
+    assert loaded.model_config.fusion == "early" and not hasattr(loaded.model, "branches")
     assert isinstance(loaded.model.sequence.norm, torch.nn.LayerNorm)
     assert loaded.model.sequence.modality_dropout.widths == WIDTHS
