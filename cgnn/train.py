@@ -3,9 +3,11 @@
     kemdy-stage3-train --config configs/stage3/default.yaml data.path=PICKLE run_dir=runs/stage3/NAME
     kemdy-stage3-train --help          (every config key, its type and default)
 
-Plain PyTorch loop: batches of whole dialogues, AdamW with a per-step warmup + cosine schedule (or
-Adam + ReduceLROnPlateau on the dev loss, as COGMEN), model selection on dev weighted-F1,
-optional early stopping. Writes into run_dir: model.safetensors + config.json
+Plain PyTorch loop: batches of whole dialogues (smaller for a small corpus: the budget is in
+optimizer steps, cgnn/budget.py), AdamW with a per-step warmup + cosine schedule (or Adam +
+ReduceLROnPlateau on the dev loss, as COGMEN), model selection on dev weighted-F1 that never
+prefers a model predicting (nearly) one class (cgnn/collapse.py), optional early stopping; the
+summary names the context-free baseline on the same features (cgnn/baseline_report.py). Writes into run_dir: model.safetensors + config.json
 (the best epoch), metrics.json (history, dev / test of the best epoch, provenance),
 learning_curves.png, train_state.pt (for resume=true) and, with comet, an offline archive in comet/."""
 

@@ -1,6 +1,8 @@
 """Late fusion (cgnn/late_fusion.py): one GNN per modality, each trained on its own loss, mixed
 with weights chosen on dev, so a modality that does not help dev gets no say."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -8,12 +10,16 @@ from cgnn_fixtures import make_dialogues, stage3_config, write_pickle
 
 from cgnn.batching import prepare_dialogues
 from cgnn.checkpoint import load_checkpoint
+from cgnn.config import Stage3Config
 from cgnn.late_fusion import LateFusionGNN, choose_fusion_weights, simplex_grid
 from cgnn.model import ContextualGNN, ModelConfig, build_model
 from cgnn.predict_core import logits_by_dialogue
 from cgnn.train import train
+from erc_core.config import load_config
 
 torch.set_num_threads(1)
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "data" / "demo_features.pkl"
 SMALL = ModelConfig(hidden=16, encoder_heads=2, encoder_feedforward=32, wp=2, wf=1, fusion="late")
 
 
@@ -69,3 +75,18 @@ def test_a_noise_modality_gets_little_weight_and_the_checkpoint_predicts_as_trai
     predicted = torch.cat(logits_by_dialogue(checkpoint.model, items, 4, "cpu")).argmax(-1).numpy()
     gold = np.concatenate([d["labels"] for d in data.in_split("dev")])
     assert summary["dev"]["accuracy"] == pytest.approx(float((predicted == gold).mean()))
+
+
+def test_on_the_synthetic_corpus_audio_and_text_beat_each_alone_on_dev(tmp_path):
+    """The demo pickle (the synthetic KEMDy corpus through stages 1 and 2) with the default config:
+    `at` above both `a` and `t` on dev. Measured with seeds 0-2 (docs/stage3.md): a 58.00,
+    t 70.45, at 73.66 (early fusion: 70.24); seed 0, run here: a 60.29, t 71.64, at 74.80."""
+    def dev_f1(modality):
+        config = load_config(Stage3Config, REPO / "configs/stage3/default.yaml",
+                             [f"data.path={DEMO}", f"run_dir={tmp_path / modality}", "seed=0", f"data.modality={modality}",
+                              "tracking.comet=false", "trainer.progress_bar=false", "trainer.print_every_n_epochs=100",
+                              "baseline=false", "trainer.cpu_threads=1"])
+        return train(config)["dev"]["weighted_f1"]
+
+    scores = {modality: dev_f1(modality) for modality in ("a", "t", "at")}
+    assert scores["at"] > max(scores["a"], scores["t"]), scores
