@@ -167,6 +167,13 @@ def test_a_speaker_with_one_utterance_keeps_its_signal():
     assert normalised[4, 0] > 0.5  # not zeroed by its own mean, as a plain z-score would do
 
 
+def test_a_table_without_a_session_column_is_one_session():
+    vectors = np.random.default_rng(0).normal(size=(6, 2))
+    table = pd.DataFrame({"speaker": ["a", "b"] * 3, "dialogue_id": "d"})
+    with_session = speaker_normalise(vectors, table.assign(session=1), "session")
+    np.testing.assert_array_equal(speaker_normalise(vectors, table, "session"), with_session)
+
+
 def test_dialogue_scope_groups_by_dialogue():
     vectors = np.array([[0.0], [0.0], [9.0], [9.0]] * 10) + np.random.default_rng(0).normal(size=(40, 1))
     table = pd.DataFrame({"speaker": ["a"] * 40, "session": 1, "dialogue_id": ["d1", "d1", "d2", "d2"] * 10})
@@ -231,3 +238,14 @@ def test_a_missing_optional_package_is_named(monkeypatch):
 
     with pytest.raises(UserError, match="ctranslate2"):
         WhisperFeatures()
+
+
+def test_the_cpu_recipe_reads_both_modalities_from_frozen_encoders():
+    from erc_core.config import load_config
+    from feature_extractor.encoders.frozen import frozen_modalities
+    from feature_extractor.extractor import head_modalities
+    from feature_extractor.training.config import Stage1Config
+
+    config = load_config(Stage1Config, "kemdy_cpu")
+    assert frozen_modalities(config.model, head_modalities(config.model.head)) == "at"
+    assert config.model.text.context_before == config.model.text.context_after == 0

@@ -26,7 +26,7 @@ def speaker_normalise(vectors: np.ndarray, table: pd.DataFrame, scope: str) -> n
     if scope not in GROUP_COLUMNS:
         raise ValueError(f"speaker normalisation scope {scope!r}; expected one of {', '.join(SCOPES)}")
     values = np.asarray(vectors, dtype=np.float64)
-    groups = table[GROUP_COLUMNS[scope]].astype(str).agg("\x1f".join, axis=1).to_numpy()
+    groups = _group_keys(table, GROUP_COLUMNS[scope])
     members = [groups == group for group in pd.unique(groups)]
     overall_mean = values.mean(axis=0)
     within_var = sum(rows.sum() * values[rows].var(axis=0) for rows in members) / len(values)
@@ -37,3 +37,10 @@ def speaker_normalise(vectors: np.ndarray, table: pd.DataFrame, scope: str) -> n
         var = weight * values[rows].var(axis=0) + (1 - weight) * within_var
         normalised[rows] = (values[rows] - mean) / np.sqrt(var + 1e-8)
     return normalised.astype(np.float32)
+
+
+def _group_keys(table: pd.DataFrame, columns) -> np.ndarray:
+    """One key per row; a column the table lacks (a conversation given to predict has no session)
+    counts as one value for every row."""
+    present = [column for column in columns if column in table.columns]
+    return table[present].astype(str).agg("\x1f".join, axis=1).to_numpy()

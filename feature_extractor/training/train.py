@@ -242,7 +242,7 @@ def _write_test_outputs(run_dir: Path, module: Stage1Module, inputs: Stage1Input
     extra = {"stage": 1, "split": "test", "run_dir": str(run_dir), "best_epoch": summary.get("best_epoch"),
              "provenance": summary.get("provenance")}
     write_evaluation(run_dir / "eval_test", f"stage 1: {run_dir.name} / test", inputs.label_names, ids,
-                     records["label"], records["probs"], extra)
+                     records["label"], records["probs"], extra, texts=rows["text"].astype(str).tolist())
 
 
 # -- inputs ---------------------------------------------------------------------------------------
