@@ -11,6 +11,7 @@ that cannot be read or written is skipped (the fit is then redone), never an err
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from cgnn.context_free_baseline import C_GRID, fit_context_free_baseline
@@ -24,7 +25,10 @@ CACHE_VERSION = 1
 def cache_folder() -> Path:
     if os.environ.get("KEMDY_ERC_CACHE"):
         return Path(os.environ["KEMDY_ERC_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # no home folder to be found: the system's temporary folder
+        base = tempfile.gettempdir()
     return Path(base, "kemdy-erc")
 
 
