@@ -2,8 +2,10 @@
 # Evaluate every shipped stage-3 checkpoint (a folder whose config.json has format
 # kemdy-erc-stage3-checkpoint) on the demo pickle's test split, one line each
 # (accuracy / weighted-F1 / macro-F1, in %). Full outputs (metrics.json, classification report,
-# confusion matrix, predictions.csv) go to $EVAL_OUT/<checkpoint name>/.
+# confusion matrix, predictions.csv, report.html) go to $EVAL_OUT/<checkpoint name>/.
 #   DATA=data/demo_features.pkl CHECKPOINTS=model_checkpoints SPLIT=test EVAL_OUT=runs/eval ./run_eval.sh
+# TEXTS=work/index/index.csv (any CSV / TSV with segment_id + text) puts the utterances' text into each
+# report.html; the pickle itself carries none.
 # Relative paths given in DATA, CHECKPOINTS and EVAL_OUT are read from the folder you run it in;
 # the defaults are the repository's own files.
 set -euo pipefail
@@ -22,6 +24,8 @@ data="$(given_or_default "${DATA:-}" data/demo_features.pkl)"
 checkpoints="$(given_or_default "${CHECKPOINTS:-}" model_checkpoints)"
 split="${SPLIT:-test}"
 eval_out="$(given_or_default "${EVAL_OUT:-}" runs/eval)"
+texts=()
+if [ -n "${TEXTS:-}" ]; then texts=(--texts "$(given_or_default "$TEXTS" "")"); fi
 if [ -x .venv/bin/python ]; then py=.venv/bin/python; else py=python3; fi
 export COMET_AUTO_LOG_ENV_DETAILS=false COMET_ERROR_TRACKING_ENABLE=false
 
@@ -40,7 +44,7 @@ for config in "$checkpoints"/*/config.json; do
   found=$((found + 1))
   name="$(basename "$dir")"
   "$py" -m cgnn.eval --checkpoint "$dir" --data "$data" --split "$split" \
-    --out "$eval_out/$name" --quiet || status=1
+    --out "$eval_out/$name" "${texts[@]}" --quiet || status=1
 done
 if [ "$found" -eq 0 ]; then
   echo "run_eval.sh: no stage-3 checkpoints (model.safetensors + config.json) under $checkpoints" >&2

@@ -27,6 +27,8 @@ def eval_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-baseline", action="store_true",
                         help="leave out the context-free logistic regression on the same features and split "
                         "(fitted once per pickle and cached; printed and written to metrics.json by default)")
+    parser.add_argument("--texts", help="a CSV / TSV with the utterances' text (segment_id + text, e.g. the index's "
+                        "index.csv, or dialogue_id + turn + text): shown in report.html, which the pickle cannot")
     parser.add_argument("--quiet", action="store_true",
                         help="accepted for old scripts; the command prints only the summary line anyway")
     return add_common_flags(parser)

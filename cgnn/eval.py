@@ -27,12 +27,14 @@ from erc_core.device import choose_device
 from erc_core.errors import UserError
 from erc_core.evaluation_report import write_evaluation
 from erc_core.provenance import run_provenance
+from erc_core.utterance_texts import texts_by_segment
 
 
 def evaluate_checkpoint(checkpoint_dir, data_path, split="test", out=None, device="cpu",
-                        batch_size=32, baseline=True) -> dict:
+                        batch_size=32, baseline=True, texts=None) -> dict:
     """`baseline`: add the context-free logistic regression on the same features and split
-    (cgnn/baseline_report.py; dev and test only) as `context_free_baseline`."""
+    (cgnn/baseline_report.py; dev and test only) as `context_free_baseline`. `texts`: a table of
+    the utterances' text (erc_core/utterance_texts.py) for report.html."""
     checkpoint = load_checkpoint(checkpoint_dir, choose_device(device))
     data = read_conversations(data_path)
     check_compatible(checkpoint, data.label_names, data.feature_dims, source=str(data_path))
@@ -53,8 +55,10 @@ def evaluate_checkpoint(checkpoint_dir, data_path, split="test", out=None, devic
              "data_provenance": data.config.get("provenance"), "provenance": run_provenance(device=device)}
     if baseline and split in ("dev", "test"):  # None where the pickle has no labelled train / dev
         extra["context_free_baseline"] = baseline_for(data_path, checkpoint.modality, data)
+    text_of = texts_by_segment(texts) if texts else None
     return write_evaluation(out, f"{Path(checkpoint_dir).name} / {split}", checkpoint.label_names, rows, gold,
-                            np.concatenate(probabilities), extra)
+                            np.concatenate(probabilities), extra,
+                            texts=[text_of.get(segment) for _, segment, _ in rows] if text_of else None)
 
 
 def default_out(checkpoint_dir, split) -> Path:
@@ -83,7 +87,7 @@ def _main(argv) -> int:
     args = build_parser().parse_args(argv)
     quiet_libraries(args.verbose)
     result = evaluate_checkpoint(args.checkpoint, args.data, args.split, args.out, args.device, args.batch_size,
-                                 baseline=not args.no_baseline)
+                                 baseline=not args.no_baseline, texts=args.texts)
     print(summary_line(checkpoint_name(args.checkpoint), result))
     return 0
 

@@ -87,7 +87,7 @@ def test_stage2_builds_the_text_input_with_the_context_stage1_trained_with(pipel
     assert len(row["context_before"]) == 2 and len(row["context_after"]) == 1
     item = {"index": 0, "segment_id": row.name, "label": 0, "text": row["text"],
             "context_before": row["context_before"], "context_after": row["context_after"]}
-    batch = Collator(model.tokenizer, spec["inputs"]["max_tokens"])([item])
+    batch = Collator(model.tokenizer, export.inputs.max_tokens)([item])
     with torch.inference_mode():
         alone = model.text_encoder(batch["input_ids"], batch["token_mask"]).pooled[0].numpy()
     np.testing.assert_allclose(dialogue["features"]["t"][2], alone, atol=1e-5)

@@ -44,3 +44,22 @@ def test_help_shows_the_documented_command_and_the_default_output_folder():
     help_text = cgnn_eval.build_parser().format_help()
     assert documented_eval_command() in [line.strip() for line in help_text.splitlines()]
     assert "never inside the checkpoint" in " ".join(help_text.split())
+
+
+def test_texts_given_to_eval_appear_in_the_report_page(tmp_path):
+    import html
+
+    import pandas as pd
+
+    from cgnn.conversation_pickle import read_conversations
+
+    data = read_conversations(REPO / "data" / "demo_features.pkl")
+    segments = [segment for dialogue in data.in_split("test") for segment in dialogue["segment_ids"]]
+    texts = {segment: f"발화 {i} <b>{segment}</b>" for i, segment in enumerate(segments)}
+    pd.DataFrame({"segment_id": list(texts), "text": list(texts.values())}).to_csv(tmp_path / "texts.csv", index=False)
+    assert cgnn_eval.main(["--checkpoint", str(SHIPPED), "--data", str(REPO / "data" / "demo_features.pkl"),
+                           "--out", str(tmp_path / "eval"), "--texts", str(tmp_path / "texts.csv"),
+                           "--no-baseline"]) == 0
+    page = (tmp_path / "eval" / "report.html").read_text(encoding="utf-8")
+    for text in texts.values():
+        assert html.escape(text, quote=False) in page  # shown, escaped
