@@ -91,7 +91,7 @@ def test_stage2_vectors_are_the_exported_encoders_output(index, tmp_path):
         row = table.loc[dialogue["segment_ids"][position]]
         item = {"index": 0, "segment_id": row.name, "label": 0, "text": row["text"],
                 "context_before": row["context_before"], "context_after": row["context_after"]}
-        batch = Collator(model.tokenizer, spec["inputs"]["max_tokens"])([item])
+        batch = Collator(model.tokenizer, export.inputs.max_tokens)([item])
         with torch.inference_mode():
             alone = model.text_encoder(batch["input_ids"], batch["token_mask"]).pooled[0].numpy()
         np.testing.assert_allclose(dialogue["features"]["t"][position], alone, atol=1e-4)

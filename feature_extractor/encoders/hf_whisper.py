@@ -83,7 +83,8 @@ class HFWhisperEncoder(FreezableEncoder):
     def encode_mel(self, mel: torch.Tensor) -> torch.Tensor:
         """WhisperEncoder's computation on a window of any even length up to 3,000 mel frames."""
         encoder = self.model
-        hidden = nn.functional.gelu(encoder.conv2(nn.functional.gelu(encoder.conv1(mel.to(encoder.conv1.weight.dtype)))))
+        hidden = nn.functional.gelu(encoder.conv1(mel.to(encoder.conv1.weight.dtype)))
+        hidden = nn.functional.gelu(encoder.conv2(hidden))
         hidden = hidden.permute(0, 2, 1) + encoder.embed_positions.weight[: hidden.shape[2]]
         hidden = nn.functional.dropout(hidden, p=encoder.config.dropout, training=self.training)
         states = [hidden]

@@ -25,8 +25,10 @@ class OpenSmileFeatures:
         try:
             import opensmile
         except ImportError:
-            raise UserError("model.audio.kind=opensmile needs the optional package opensmile (pip install opensmile)") from None
-        smile_level = opensmile.FeatureLevel.Functionals if level == "functionals" else opensmile.FeatureLevel.LowLevelDescriptors
+            raise UserError("model.audio.kind=opensmile needs the optional package opensmile "
+                            "(pip install opensmile)") from None
+        levels = opensmile.FeatureLevel
+        smile_level = levels.Functionals if level == "functionals" else levels.LowLevelDescriptors
         self._smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set), feature_level=smile_level)
         self.level = level
         self.identity = {"kind": "opensmile", "feature_set": feature_set, "level": level,

@@ -5,8 +5,9 @@ Tables are utterance-index frames from `feature_extractor.corpus.read_index` (wi
 
 `scan_utterances` reads every needed input once: missing / unreadable / zero-length / NaN / silent
 audio is listed (segment_id, file, reason, detail) instead of being fed to the model (an empty
-transcript is kept as an empty text input, so its conversation has no hole), and each kept row gets its `length` (16 kHz samples, acoustic frames or, for
-text-only models, characters) for length-aware batching. For the acoustic encoder the same read
+transcript is kept as an empty text input, so its conversation has no hole), and each kept row
+gets its `length` (16 kHz samples, acoustic frames or, for text-only models, characters) for
+length-aware batching. For the acoustic encoder the same read
 fills the frame-feature cache.
 """
 
