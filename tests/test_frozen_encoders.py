@@ -90,7 +90,7 @@ def test_stage1_trains_on_cached_vectors_and_stage2_reuses_them(corpus, featuriz
 
     out = tmp_path / "features.pkl"
     extract_from_args(["--checkpoint", str(tmp_path / "run"), "--index", str(corpus["index"]), "--out", str(out),
-                       "--feature-cache", str(tmp_path / "cache"), "--num-workers", "0", "--no-progress",
+                       "--frozen-cache", str(tmp_path / "cache"), "--num-workers", "0", "--no-progress",
                        "--allow-train-overlap"])
     assert encoded(featurizers) == first  # stage 2 too
     data = read_conversations(out)

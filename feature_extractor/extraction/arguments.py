@@ -33,8 +33,9 @@ def extract_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--precision", choices=("auto", "32"), default="auto",
                         help="auto: bf16 autocast on a bf16-capable GPU, else float32; 32: always float32")
-    parser.add_argument("--feature-cache", help="acoustic frame-feature cache (default: <run_dir>/acoustic_cache) "
-                        "and frozen encoders' vectors (default: <index>/frozen_cache, as stage 1)")
+    parser.add_argument("--feature-cache", help="acoustic frame-feature cache (default: <run_dir>/acoustic_cache)")
+    parser.add_argument("--frozen-cache", help="frozen encoders' vectors (default: <index>/frozen_cache, stage 1's "
+                        "default, so the vectors stage 1 computed are read, not computed again)")
     add_progress_flags(parser)
     parser.add_argument("--allow-train-overlap", action="store_true",
                         help="write the pickle even if dev/test utterances were stage-1 training data "
@@ -74,7 +75,8 @@ def predict_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-workers", type=int, default=0,
                         help="data-loading worker processes; 0 = in the main process (default: %(default)s)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--feature-cache", help="acoustic frame features and frozen encoders' vectors "
-                        "(default: a temporary folder)")
+    parser.add_argument("--feature-cache", help="acoustic frame-feature cache (default: a temporary folder)")
+    parser.add_argument("--frozen-cache", help="frozen encoders' vectors, keyed by content, so a corpus's "
+                        "<index>/frozen_cache can be named (default: a temporary folder)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     return add_common_flags(parser)

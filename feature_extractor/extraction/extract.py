@@ -103,7 +103,7 @@ def prepare_utterances(args, export: Stage1Export, progress=False):
     check_index_classes(index_label_names(args.index), export.label_names, args.index, export.folder)
     check_labels(table, export.label_names, args.index, allow_unlabelled=True)
     cache = acoustic_cache(export, args.feature_cache) if export.inputs.audio_kind == "acoustic" else None
-    frozen_root = args.feature_cache or Path(args.index) / "frozen_cache"  # stage 1's default: its vectors are reused
+    frozen_root = args.frozen_cache or Path(args.index) / "frozen_cache"  # stage 1's default: its vectors are reused
     return prepare_table(table, export, args.index, cache, progress, args.num_workers, frozen_root)
 
 

@@ -68,6 +68,7 @@ class PredictOptions:
     num_workers: int = 0
     threads: int | None = None
     feature_cache: str | None = None  # acoustic frame features (default: a temporary folder)
+    frozen_cache: str | None = None   # frozen encoders' vectors (default: a temporary folder)
     progress: bool = True
 
 
@@ -91,6 +92,7 @@ def predict(options: PredictOptions) -> dict:
     recognizer = EmotionRecognizer.from_checkpoints(
         options.stage1, options.stage3, options.device, allow_other_stage1=options.allow_other_stage1,
         batch_size=options.batch_size, num_workers=options.num_workers, feature_cache=options.feature_cache,
+        frozen_cache=options.frozen_cache,
         progress=options.progress and sys.stderr.isatty())
     conversation = load_conversation(options, recognizer)
     result = recognizer.predict_conversation(conversation, allow_skips=options.allow_skips,

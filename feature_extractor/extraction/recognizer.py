@@ -94,7 +94,8 @@ class EmotionRecognizer:
     stage1: str
     batch_size: int = 16
     num_workers: int = 0
-    feature_cache: str | None = None   # acoustic frames and frozen encoders' vectors (default: a temporary folder)
+    feature_cache: str | None = None   # acoustic frame features (default: a temporary folder per conversation)
+    frozen_cache: str | None = None    # frozen encoders' vectors (default: a temporary folder per conversation)
     progress: bool = False
 
     @classmethod
@@ -146,7 +147,7 @@ class EmotionRecognizer:
 
     def _features(self, conversation: Conversation):
         with _acoustic_cache(self.export, self.feature_cache) as cache, \
-                _frozen_cache_root(self.feature_cache) as frozen_root:
+                _frozen_cache_root(self.frozen_cache) as frozen_root:
             kept, skipped, vectors = features_for_table(
                 self.model, self.export, conversation.table, conversation.source, self.device, self.batch_size,
                 self.num_workers, cache, self.progress, frozen_root)
