@@ -205,7 +205,9 @@ def report(args, argv, results: dict, started: float) -> str:
         rows += [(f"stage 1 linear classifier on frozen {name} vectors", frozen.get("stage1", {})),
                  (f"stage 3 on frozen {name} vectors", frozen.get("stage3", {})),
                  (f"context-free logistic regression (frozen {name} vectors)", frozen.get("logreg", {}))]
-    lines = [f"# Whole pipeline on {args.table.name} with {args.encoder_name}, {args.seeds} seed(s)", "",
+    encoders = ([args.encoder_name] if "pipeline" in results else []) + (
+        [f"{args.frozen_text or args.encoder_name} (frozen)"] if "frozen" in results else [])
+    lines = [f"# Whole pipeline on {args.table.name} with {' and '.join(encoders)}, {args.seeds} seed(s)", "",
              f"Command: `python benchmarks/pipeline_real_text.py {' '.join(argv)}`".rstrip() + "  ",
              f"Machine: {platform.platform()}, {os.cpu_count()} CPU(s), torch threads {args.threads}, "
              f"device {args.device}, "
