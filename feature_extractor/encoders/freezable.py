@@ -9,6 +9,14 @@ from torch import nn
 class FreezableEncoder(nn.Module):
     frozen = False
 
+    def configure_training(self, freeze: bool, gradient_checkpointing: bool) -> None:
+        """Freeze the wrapped model (no gradients, eval mode) and / or trade compute for memory."""
+        self.frozen = freeze
+        if freeze:
+            self.model.requires_grad_(False)
+        if gradient_checkpointing:
+            self.model.gradient_checkpointing_enable()
+
     def train(self, mode: bool = True):
         super().train(mode)
         if self.frozen:

@@ -58,16 +58,12 @@ class HFAudioEncoder(FreezableEncoder):
         if not hasattr(self.model, "_get_feat_extract_output_lengths"):
             raise ValueError(f"audio encoder {name_or_path}: {type(self.model).__name__} is not a wav2vec2-family model")
         self.layer = layer
-        self.frozen = freeze
         self.pass_attention_mask = wants_attention_mask(self.model.config, self.preprocessor, name_or_path)
         self.batch_padding_invariant = self.pass_attention_mask
         self.do_normalize = bool(getattr(self.preprocessor, "do_normalize", True))
-        if freeze:
-            self.model.requires_grad_(False)
-        elif freeze_feature_encoder:
+        self.configure_training(freeze, gradient_checkpointing)
+        if freeze_feature_encoder and not freeze:
             self.model.freeze_feature_encoder()
-        if gradient_checkpointing:
-            self.model.gradient_checkpointing_enable()
         config = self.model.config
         uses_adapter = getattr(config, "add_adapter", False) and layer == -1
         self.output_dim = config.output_hidden_size if uses_adapter else config.hidden_size

@@ -42,11 +42,7 @@ class HFTextEncoder(FreezableEncoder):
             self.model.pooler = None  # BERT/RoBERTa [CLS] pooler: unused here, would idle under DDP
         self.pooling = pooling
         self.layer = layer
-        self.frozen = freeze
-        if freeze:
-            self.model.requires_grad_(False)
-        if gradient_checkpointing:
-            self.model.gradient_checkpointing_enable()
+        self.configure_training(freeze, gradient_checkpointing)
         self.output_dim = self.model.config.hidden_size
         self.max_tokens_limit = position_limit(self.model)
 

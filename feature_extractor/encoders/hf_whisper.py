@@ -48,11 +48,7 @@ class HFWhisperEncoder(FreezableEncoder):
         self.register_buffer("mel_filters", torch.as_tensor(self.preprocessor.mel_filters, dtype=torch.float32).T,
                              persistent=False)
         self.layer = layer
-        self.frozen = freeze
-        if freeze:
-            self.model.requires_grad_(False)
-        if gradient_checkpointing:
-            self.model.gradient_checkpointing_enable()
+        self.configure_training(freeze, gradient_checkpointing)
         self.output_dim = self.model.config.d_model
         self.max_mel_frames = self.model.config.max_source_positions * 2
 
