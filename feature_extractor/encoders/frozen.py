@@ -7,14 +7,25 @@ frozen_cache.py), so stage 1 trains only what sits on top of them, this module's
 Which encoders are frozen: model.audio.kind whisper / opensmile, model.text.kind sentence.
 """
 
+import importlib
+
 import numpy as np
 import torch
 from torch import nn
 
+from erc_core.errors import UserError
 from feature_extractor.encoders.encoding import ModalityEncoding
 
 FROZEN_AUDIO_KINDS = ("whisper", "opensmile")
 FROZEN_TEXT_KINDS = ("sentence",)
+
+
+def optional_import(module: str, setting: str, install: str):
+    """`module`, or one error line naming the setting that needs it and what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UserError(f"{setting} needs the optional package {install.split()[0]} (pip install {install})") from None
 
 
 def frozen_modalities(model_cfg, modalities: str) -> str:

