@@ -193,6 +193,21 @@ def test_audio_paths_clip_windows_and_missing_wavs(tmp_path):
         read_utterance_table(path, spec, audio_root=tmp_path / "elsewhere")
 
 
+def test_an_empty_transcript_with_audio_is_kept_and_counted(tmp_path):
+    """With an audio column an empty text cell is an empty text input (the turn stays in its
+    conversation); the table without audio still refuses it (the row-problem test above)."""
+    soundfile.write(tmp_path / "x.wav", np.full(1600, 0.1, np.float32), 16_000)
+    rows = [["a", "1", "Ann", "hi", "joy", "x.wav"], ["a", "2", "Bo", "  ", "sad", "x.wav"],
+            ["a", "3", "Ann", "so", "joy", "x.wav"]]
+    path = write_table(tmp_path / "t.csv", rows, HEADER + ["file"])
+    out = tmp_path / "index"
+    assert index_command.main(["--table", str(path), "--columns", "dialogue=conv", "order=t", "speaker=who",
+                               "text=utt", "label=emo", "audio=file", "--out", str(out)]) == 0
+    table = read_index(out)
+    assert table["text"].tolist() == ["hi", "", "so"] and table["turn"].tolist() == [0, 1, 2]
+    assert read_index_meta(out)["counts"]["empty_text"] == 1
+
+
 def test_index_written_from_a_table_reads_back_with_clip_windows(tmp_path):
     soundfile.write(tmp_path / "x.wav", np.full(1600, 0.1, np.float32), 16_000)
     rows = [["a", "0", "Ann", "hi", "joy", "x.wav", "0.01", "0.05"]]

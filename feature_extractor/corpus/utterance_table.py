@@ -287,7 +287,9 @@ def _base_columns(rows: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     frame["segment_id"] = _require_filled(rows, spec.segment_id, "a segment id") if spec.segment_id else generated
     _unique_ids(rows, frame, spec.segment_id or f"{spec.dialogue}, {spec.order}")
     frame["speaker"] = _speakers(rows, spec)
-    frame["text_raw"] = _require_filled(rows, spec.text, "the utterance's text")
+    # With audio, an empty transcript is an empty text input (as in KEMDy trees): the audio still
+    # carries the emotion and the conversation keeps its turn. Without audio there is nothing to read.
+    frame["text_raw"] = _cells(rows, spec.text) if spec.audio else _require_filled(rows, spec.text, "the utterance's text")
     frame["text"] = frame["text_raw"].map(clean_text)
     return frame
 
