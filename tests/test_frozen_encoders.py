@@ -241,8 +241,10 @@ def test_the_cpu_recipe_reads_both_modalities_from_frozen_encoders():
     from erc_core.config import load_config
     from feature_extractor.encoders.frozen import frozen_modalities
     from feature_extractor.extractor import head_modalities
+    from feature_extractor.heads.options import validate_head_options
     from feature_extractor.training.config import Stage1Config
 
     config = load_config(Stage1Config, "kemdy_cpu")
     assert frozen_modalities(config.model, head_modalities(config.model.head)) == "at"
     assert config.model.text.context_before == config.model.text.context_after == 0
+    validate_head_options(config.model.head, config.model.head_options)

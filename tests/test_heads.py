@@ -239,6 +239,38 @@ def test_compress_alignment_weights_only_real_frames():
     assert leaning[0] < 3.0 < leaning[1] < 6.0
 
 
+def test_concat_modality_dropout_drops_whole_modalities_in_training_only():
+    """Each training row reads both modalities, or one of them scaled by 2 with the other zeroed;
+    evaluation reads both, as without the option."""
+    head = make_head("concat", physio_dim=0, predict_va=False, dropout=0.0, modality_dropout=0.5)
+    batch = make_batch([3] * 64, [4] * 64, physio=False)
+    weight, bias = head.classifier.weight, head.classifier.bias
+    text, audio = batch.text_pooled, batch.audio_pooled
+    candidates = {
+        "both": torch.cat([text, audio], dim=1) @ weight.T + bias,
+        "audio alone": torch.cat([torch.zeros_like(text), 2 * audio], dim=1) @ weight.T + bias,
+        "text alone": torch.cat([2 * text, torch.zeros_like(audio)], dim=1) @ weight.T + bias,
+    }
+    with torch.no_grad():
+        torch.manual_seed(5)
+        trained = head.train()(batch).logits
+        evaluated = head.eval()(batch).logits
+    seen = []
+    for row in range(64):
+        matches = [name for name, logits in candidates.items() if torch.allclose(trained[row], logits[row], atol=1e-5)]
+        assert len(matches) == 1, f"row {row} matches {matches}"
+        seen.append(matches[0])
+    assert set(seen) == set(candidates)
+    assert torch.allclose(evaluated, candidates["both"], atol=1e-5)
+
+
+def test_modality_dropout_leaves_a_single_modality_head_alone():
+    head = make_head("audio_only", physio_dim=0, predict_va=False, dropout=0.0, modality_dropout=0.5)
+    batch = make_batch([3] * 16, [4] * 16, physio=False)
+    with torch.no_grad():
+        assert torch.allclose(head.train()(batch).logits, head.eval()(batch).logits)
+
+
 def test_tensor_mixer_patches_match_a_loop_reference():
     head = make_head("tensor_mixer")
     square = torch.arange(2 * 16 * 16, dtype=torch.float32).reshape(2, 16, 16)
