@@ -4,7 +4,7 @@ RAVDESS (real acted emotional speech, ../shared/benchmarks/ravdess; split by act
 
     python benchmarks/audio_real_speech.py --phase dev                 # every candidate, dev only
     python benchmarks/audio_real_speech.py --phase test --candidates whisper_30s_speaker_dropout   # the chosen
-    python benchmarks/audio_real_speech.py --phase cost                # Whisper: clip length vs 30-s window
+    python benchmarks/audio_real_speech.py --phase cost                # Whisper: clip length vs padded windows
 
 `dev` runs each candidate for --seeds seeds and prints dev weighted-F1 (best-dev epoch) as mean ±
 std, seconds per training epoch and, for frozen encoders, audio seconds encoded per second (the first
@@ -12,7 +12,8 @@ run fills the cache; later runs read it, and their encoder seconds are printed t
 regression (C from 0.01 / 0.1 / 1 chosen on dev, features standardised on train) runs on each frozen
 encoder's vectors, with and without speaker normalisation. `test` prints the same for the named
 candidates plus test weighted-F1: run it once, for the setting dev chose. `cost` encodes the same
-clips with Whisper at the clip's own length and padded to 30 s and prints the seconds of each.
+clips with Whisper at the clip's own length and padded to 5, 10, 15 and 30 s and prints the seconds
+of each.
 Two `concat` candidates add multilingual-e5-small vectors of RAVDESS's text, which is the same two
 sentences for every emotion: they measure what an uninformative modality costs the fusion head,
 without and with modality dropout.
@@ -51,6 +52,9 @@ CANDIDATES = {
     "whisper_speaker_dropout": ["model.audio.kind=whisper", CLIP, "model.audio.speaker_norm=speaker",
                                 "model.audio.frozen_dropout=0.5", *FROZEN],
     "whisper_30s_speaker_dropout": WHISPER_30S_SPEAKER,
+    # Whisper padded to at least N seconds: nearer the utterance's cost than the 30-s window
+    **{f"whisper_{seconds}s_speaker_dropout": [*WHISPER_30S_SPEAKER, f"model.audio.whisper_window={seconds}s"]
+       for seconds in (5, 10, 15)},
     # issue 23's second round (regularisation against the regression's lead on test), dev only
     "whisper_30s_speaker_wd0.1": [*WHISPER_30S_SPEAKER, "optim.weight_decay=0.1"],
     "whisper_30s_speaker_wd1": [*WHISPER_30S_SPEAKER, "optim.weight_decay=1.0"],
@@ -199,14 +203,15 @@ def whisper_cost(index: Path, clips: int, threads: int) -> int:
     print(f"{len(waves)} RAVDESS clips, {audio_seconds:.1f} s of audio (mean {audio_seconds / len(waves):.2f} s), "
           f"{threads} threads")
     seconds = {}
-    for window in ("clip", "30s"):
+    for window in ("clip", "5s", "10s", "15s", "30s"):
         encoder = WhisperFeatures(window=window, threads=threads)
         encoder.encode(waves[:1])  # load the model outside the timing
         started = time.perf_counter()
         encoder.encode(waves)
         seconds[window] = time.perf_counter() - started
         print(f"  window={window:4s}: {seconds[window]:.1f} s ({audio_seconds / seconds[window]:.1f} audio s per s)")
-    print(f"  30-s padding costs {seconds['30s'] / seconds['clip']:.1f}x the clip-length encoding")
+    for window in ("5s", "10s", "15s", "30s"):
+        print(f"  padding to {window} costs {seconds[window] / seconds['clip']:.1f}x the clip-length encoding")
     return 0
 
 

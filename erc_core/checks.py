@@ -8,6 +8,7 @@ puts the key, the value and the place that set it in front (`erc_core.config`). 
 Optional) is never checked."""
 
 import math
+import re
 from dataclasses import dataclass
 
 
@@ -53,6 +54,18 @@ class OneOf:
         return "|".join(self.choices)
 
 
+@dataclass(frozen=True)
+class Matches:
+    pattern: str  # a regular expression the whole value must match
+    what: str  # the allowed values in words
+
+    def problem(self, value) -> str | None:
+        return None if re.fullmatch(self.pattern, str(value)) else f"expected {self.what}"
+
+    def describe(self, integer: bool = False) -> str:
+        return self.what
+
+
 def _number(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -71,3 +84,7 @@ def between(low, high, *, low_open=False, high_open=False) -> Range:
 
 def one_of(*choices) -> OneOf:
     return OneOf(tuple(str(choice) for choice in choices))
+
+
+def matches(pattern: str, what: str) -> Matches:
+    return Matches(pattern, what)

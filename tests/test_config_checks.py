@@ -24,6 +24,9 @@ from feature_extractor.training.config import Stage1Config
     (Stage1Config, "trainer.accelerator=tpu", "trainer.accelerator: expected one of auto, cpu, cuda, gpu, mps"),
     (Stage1Config, "optim.warmup_ratio=1.0", "optim.warmup_ratio: expected a number in [0, 1), got 1.0"),
     (Stage1Config, "model.audio.layerdrop=1.5", "model.audio.layerdrop: expected a number in [0, 1)"),
+    (Stage1Config, "model.audio.whisper_window=31s", "model.audio.whisper_window: expected clip or whole seconds"),
+    (Stage1Config, "model.audio.whisper_window=10", "model.audio.whisper_window: expected clip or whole seconds"),
+    (Stage1Config, "model.audio.whisper_window=0s", "model.audio.whisper_window: expected clip or whole seconds"),
     (Stage3Config, "optim.warmup=-0.5", "optim.warmup: expected a number in [0, 1), got -0.5"),
     (Stage3Config, "optim.lr=-1.0", "optim.lr: expected a number > 0, got -1.0"),
     (Stage3Config, "data.batch_size=0", "data.batch_size: expected an integer >= 1, got 0"),
@@ -52,6 +55,8 @@ def test_an_unset_optional_is_not_checked_and_boundaries_hold():
                                               "trainer.cpu_threads=1"])
     assert config.data.max_train_samples is None and config.optim.warmup_ratio == 0.0
     assert at_least(1).problem(1) is None and between(0, 1, high_open=True).problem(1) is not None
+    for window in ("clip", "1s", "10s", "30s"):
+        assert load_config(Stage1Config, None, [f"model.audio.whisper_window={window}"]).model.audio.whisper_window == window
 
 
 def test_help_states_each_declared_range():

@@ -205,6 +205,10 @@ def test_whisper_vectors_follow_the_clip_and_any_length():
     padded = WhisperFeatures(window="30s").encode([speech_like(2.0)])
     assert padded.shape == (1, 768)
     assert clip.identity != WhisperFeatures(window="30s").identity
+    five = WhisperFeatures(window="5s")
+    assert np.allclose(five.encode([speech_like(6.0)]), clip.encode([speech_like(6.0)]))  # long enough: no padding
+    padded_to_five = five.encode([speech_like(2.0)])
+    assert not np.allclose(padded_to_five, vectors[:1]) and not np.allclose(padded_to_five, padded)
 
 
 @pytest.mark.skipif(needs["opensmile"], reason="optional package opensmile not installed")

