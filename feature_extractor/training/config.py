@@ -14,6 +14,7 @@ from erc_core.run_config import RunConfig, TrainerConfig
 from erc_core.tracking import TrackingConfig
 
 WHISPER_WINDOW = r"clip|([1-9]|[12][0-9]|30)s"  # Whisper's padding: none, or to at least N seconds
+WHISPER_WINDOW_VALUES = "clip or whole seconds from 1s to 30s, e.g. 10s"
 TINY = "tiny"  # as an encoder name: the tiny preset built from the corpus (tiny_preset.*)
 # Lightning's precision values (lightning.fabric.connector._PRECISION_INPUT), and auto
 PRECISIONS = ("auto", "transformer-engine", "transformer-engine-float16", "16-true", "16-mixed", "bf16-true",
@@ -68,7 +69,7 @@ class AudioEncoderConfig:
     whisper_window: str = option("30s", help="kind=whisper: pad each utterance with silence to at least N seconds "
                                  "(Ns, 1-30; 30s is Whisper's training window) or not at all (clip: the cheapest); "
                                  "RAVDESS dev chose it, docs/benchmarks.md",
-                                 check=matches(WHISPER_WINDOW, "clip or whole seconds from 1s to 30s, e.g. 10s"))
+                                 check=matches(WHISPER_WINDOW, WHISPER_WINDOW_VALUES))
     opensmile_set: Literal["eGeMAPSv02", "ComParE_2016"] = option("eGeMAPSv02", help="kind=opensmile: feature set")
     opensmile_level: Literal["functionals", "lld"] = option("functionals", help="kind=opensmile: the set's "
                                                             "functionals, or its LLDs pooled as mean + std")
